@@ -1,0 +1,165 @@
+"""Download one ElGoose API response through Airflow's HTTP provider, safely.
+
+The body is streamed to a spool file, never held as Python objects, so a 700 MB
+response costs the same memory as a 7 MB one. 429, 5xx, timeouts and dropped
+connections are retried with exponential backoff that honours ``Retry-After``;
+everything else (403, an HTML page, an ``error`` envelope) fails at once with a
+message that names the endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import IO
+
+import requests
+import tenacity
+from airflow.providers.http.hooks.http import HttpHook
+
+from elgoose import settings
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+_CHUNK = 1 << 20
+
+
+class ElGooseError(RuntimeError):
+    """A response that must not be loaded (bad status, not JSON, error envelope, truncation)."""
+
+
+class RetryableHTTPError(ElGooseError):
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass
+class Download:
+    url: str
+    body: IO[bytes]
+    size: int
+    attempts: int
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    try:
+        delta = parsedate_to_datetime(value) - datetime.now(UTC)
+        return max(delta.total_seconds(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+class _BackoffHonouringRetryAfter(tenacity.wait.wait_base):
+    def __init__(self, initial: float, maximum: float, retry_after_max: float):
+        self._exponential = tenacity.wait_exponential_jitter(initial=initial, max=maximum, jitter=initial)
+        self._retry_after_max = retry_after_max
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, RetryableHTTPError) and exc.retry_after is not None:
+            return min(exc.retry_after, self._retry_after_max)
+        return self._exponential(retry_state)
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, RetryableHTTPError):
+        return True
+    return isinstance(
+        exc,
+        (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ),
+    )
+
+
+class ElGooseClient:
+    """GETs ``{method}.json`` from the ``elgoose_api`` connection's base URL."""
+
+    def __init__(
+        self,
+        conn_id: str = settings.API_CONN_ID,
+        *,
+        user_agent: str = settings.USER_AGENT,
+        limit: int = settings.REQUEST_LIMIT,
+        max_attempts: int = settings.MAX_ATTEMPTS,
+        backoff_initial: float = settings.BACKOFF_INITIAL_SECONDS,
+        backoff_max: float = settings.BACKOFF_MAX_SECONDS,
+        timeout: tuple[float, float] = (settings.CONNECT_TIMEOUT_SECONDS, settings.READ_TIMEOUT_SECONDS),
+    ):
+        self.hook = HttpHook(method="GET", http_conn_id=conn_id)
+        self.user_agent = user_agent
+        self.limit = limit
+        self.max_attempts = max_attempts
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.timeout = timeout
+
+    def url_for(self, path: str) -> str:
+        return f"{self.hook.url_from_endpoint(path)}?limit={self.limit}"
+
+    def download(self, path: str) -> Download:
+        """Fetch ``path`` (e.g. ``setlists.json``) into a spool file, retrying transient faults."""
+        url = self.url_for(path)
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.max_attempts),
+            wait=_BackoffHonouringRetryAfter(self.backoff_initial, self.backoff_max, settings.RETRY_AFTER_MAX_SECONDS),
+            retry=tenacity.retry_if_exception(_is_retryable),
+            before_sleep=lambda rs: log.warning(
+                "%s: attempt %d failed (%s); retrying in %.1fs",
+                url,
+                rs.attempt_number,
+                rs.outcome.exception() if rs.outcome else "?",
+                rs.next_action.sleep if rs.next_action else 0,
+            ),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                body, size = self._fetch_once(path)
+        return Download(url=url, body=body, size=size, attempts=attempt.retry_state.attempt_number)
+
+    def _fetch_once(self, path: str) -> tuple[IO[bytes], int]:
+        response = self.hook.run(
+            path,
+            data={"limit": self.limit},
+            headers={"User-Agent": self.user_agent, "Accept": "application/json"},
+            extra_options={"stream": True, "timeout": self.timeout, "check_response": False},
+        )
+        with response:
+            status = response.status_code
+            if status in RETRYABLE_STATUS:
+                raise RetryableHTTPError(
+                    f"HTTP {status} from {response.url}", _retry_after_seconds(response.headers.get("Retry-After"))
+                )
+            if status == 403:
+                raise ElGooseError(
+                    f"HTTP 403 from {response.url}: ElGoose refuses requests without a descriptive "
+                    f"User-Agent (sent {self.user_agent!r}; set ELGOOSE_USER_AGENT)"
+                )
+            if status != 200:
+                raise ElGooseError(f"HTTP {status} from {response.url}")
+            spool = tempfile.SpooledTemporaryFile(max_size=8 * _CHUNK)  # noqa: SIM115 - returned to the caller
+            size = 0
+            try:
+                for chunk in response.iter_content(chunk_size=_CHUNK):
+                    spool.write(chunk)
+                    size += len(chunk)
+            except BaseException:
+                spool.close()
+                raise
+        spool.seek(0)
+        return spool, size

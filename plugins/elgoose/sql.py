@@ -1,0 +1,54 @@
+"""Render and run the templated SQL under ``include/sql/``.
+
+The DAGs run these files through ``LayerSQLOperator`` (a ``SQLExecuteQueryOperator``);
+tests and the local runner use ``run_sql_file``. Both render with the same Jinja search
+path and split statements the same way, and both run a whole file as one transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jinja2
+import psycopg
+import sqlparse
+
+from elgoose import settings
+
+
+@functools.cache
+def jinja_env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(settings.SQL_DIR)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render_sql(template: str, **params: Any) -> str:
+    """Render ``include/sql/<template>`` with ``params`` available as ``params.<name>``."""
+    return jinja_env().get_template(template).render(params=params)
+
+
+def split_statements(script: str) -> list[str]:
+    statements = []
+    for statement in sqlparse.split(script):
+        text = sqlparse.format(statement, strip_comments=True).strip().rstrip(";").strip()
+        if text:
+            statements.append(statement.strip().rstrip(";"))
+    return statements
+
+
+def run_script(conn: psycopg.Connection, script: str, parameters: dict | None = None) -> list[tuple]:
+    """Run every statement of ``script`` in one transaction; return the last statement's rows."""
+    rows: list[tuple] = []
+    with conn.transaction(), conn.cursor() as cur:
+        for statement in split_statements(script):
+            cur.execute(statement, parameters or None)
+            rows = cur.fetchall() if cur.description else []
+    return rows
+
+
+def run_sql_file(conn: psycopg.Connection, template: str, parameters: dict | None = None, **params: Any):
+    return run_script(conn, render_sql(template, **params), parameters)
