@@ -6,6 +6,7 @@
 """
 
 from fake_elgoose.server import (
+    FAULTS,
     FIXTURES_DIR,
     KEY_FIELDS,
     METHODS,
@@ -14,4 +15,4 @@ from fake_elgoose.server import (
     load_snapshot,
 )
 
-__all__ = ["FIXTURES_DIR", "KEY_FIELDS", "METHODS", "FakeElGoose", "load_fixtures", "load_snapshot"]
+__all__ = ["FAULTS", "FIXTURES_DIR", "KEY_FIELDS", "METHODS", "FakeElGoose", "load_fixtures", "load_snapshot"]

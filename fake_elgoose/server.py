@@ -12,6 +12,7 @@ Standard library + orjson only.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as _dt
 import html
 import http.server
@@ -42,6 +43,12 @@ METHODS: tuple[str, ...] = (
     "metadata",
 )
 
+
+def _cols(text: str) -> tuple[str, ...]:
+    """Column names written as one space-separated string."""
+    return tuple(text.split())
+
+
 #: Column matched by ``/{method}/{id}.json``. ``None``: the method has no row id
 #: (appearances, metadata), so an id path returns ``data: []``.
 KEY_FIELDS: dict[str, str | None] = {
@@ -57,58 +64,49 @@ KEY_FIELDS: dict[str, str | None] = {
     "metadata": None,
 }
 
-_SETLIST_COLUMNS = (
-    "uniqueid show_id showdate showtime showtitle artist song_id songname artist_id permalink "
-    "settype setnumber position tracktime transition_id transition footnote footnotes isjamchart "
-    "jamchart_notes venue_id shownotes showyear showorder opener tour_id tourname soundcheck "
-    "isverified slug isoriginal original_artist venuename city state country timezone isreprise "
-    "isjam css_class isrecommended"
+_SETLIST_COLUMNS = _cols(
+    "uniqueid show_id showdate showtime showtitle artist song_id songname artist_id permalink settype setnumber "
+    "position tracktime transition_id transition footnote footnotes isjamchart jamchart_notes venue_id shownotes "
+    "showyear showorder opener tour_id tourname soundcheck isverified slug isoriginal original_artist venuename "
+    "city state country timezone isreprise isjam css_class isrecommended"
 )
 
 #: Columns the real tables are known to have. A filter on one of these is valid even
 #: when the method currently has no rows; any column present in a row is valid too.
 KNOWN_COLUMNS: dict[str, frozenset[str]] = {
-    "setlists": frozenset(_SETLIST_COLUMNS.split()),
-    "latest": frozenset(_SETLIST_COLUMNS.split()),
+    "setlists": frozenset(_SETLIST_COLUMNS),
+    "latest": frozenset(_SETLIST_COLUMNS),
     "shows": frozenset(
-        "show_id showdate showtime permalink artist_id artist showtitle venue_id venuename "
-        "location city state country timezone tour_id tourname showorder show_year show_day "
-        "show_dayname show_month show_monthname updated_at created_at show_tags".split()
+        _cols(
+            "show_id showdate showtime permalink artist_id artist showtitle venue_id venuename location city "
+            "state country timezone tour_id tourname showorder show_year show_day show_dayname show_month "
+            "show_monthname updated_at created_at show_tags"
+        )
     ),
-    "songs": frozenset("id name slug isoriginal original_artist created_at updated_at".split()),
-    "venues": frozenset("venue_id venuename city state country zip capacity slug".split()),
+    "songs": frozenset(_cols("id name slug isoriginal original_artist created_at updated_at")),
+    "venues": frozenset(_cols("venue_id venuename city state country zip capacity slug")),
     "jamcharts": frozenset(
-        "uniqueid setnumber position footnote tracktime jamchartnote song_id isrecommended showid "
-        "songname song_slug showdate artist_id artist artist_slug venuename venue_slug city state "
-        "country permalink".split()
+        _cols(
+            "uniqueid setnumber position footnote tracktime jamchartnote song_id isrecommended showid songname "
+            "song_slug showdate artist_id artist artist_slug venuename venue_slug city state country permalink"
+        )
     ),
     "appearances": frozenset(
-        "show_id showdate artist_id artist_name person_id personname slug appearance_type notes".split()
+        _cols("show_id showdate artist_id artist_name person_id personname slug appearance_type notes")
     ),
-    "links": frozenset("link_id show_id description url updated_at".split()),
-    "uploads": frozenset(
-        "id show_id showdate URL img_name upload_type attribution created_at".split()
-    ),
+    "links": frozenset(_cols("link_id show_id description url updated_at")),
+    "uploads": frozenset(_cols("id show_id showdate URL img_name upload_type attribution created_at")),
     "metadata": frozenset(
-        "meta_name metadata_slug value data_type show_id song_id songname song_slug showdate "
-        "artist_id artist permalink venuename city state country".split()
+        _cols(
+            "meta_name metadata_slug value data_type show_id song_id songname song_slug showdate artist_id artist "
+            "permalink venuename city state country"
+        )
     ),
 }
 
 DEFAULT_CAP = 4000
 API_PREFIX = "/api/v2"
-FAULTS = (
-    "status",
-    "rate_limit",
-    "slow",
-    "stall",
-    "truncate",
-    "reset",
-    "html",
-    "error",
-    "exact_cap",
-    "empty",
-)
+FAULTS = ("status", "rate_limit", "slow", "stall", "truncate", "reset", "html", "error", "exact_cap", "empty")
 BLOCKED_UA_PREFIXES = (
     "python-requests",
     "python-urllib",
@@ -118,7 +116,6 @@ BLOCKED_UA_PREFIXES = (
     "aiohttp",
     "httpx",
 )
-_CHUNK = 1 << 20
 
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 
@@ -209,10 +206,7 @@ def _show_from_setlist_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def _jamchart_from_setlist_row(row: Mapping[str, Any], venue_slugs: Mapping[Any, str]) -> dict:
     venue_slug = venue_slugs.get(row.get("venue_id")) or slugify(
-        " ".join(
-            str(row.get(k) or "").replace("&amp;", "amp")
-            for k in ("venuename", "city", "state", "country")
-        )
+        " ".join(str(row.get(k) or "").replace("&amp;", "amp") for k in ("venuename", "city", "state", "country"))
     )
     return {
         "uniqueid": row["uniqueid"],
@@ -433,7 +427,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         fake._record(method, self.path, dict(self.headers.items()))
         try:
             self._handle_get(fake, path, split.query, method)
-        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+        except (TimeoutError, BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
     @staticmethod
@@ -494,10 +488,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._html(200, _HTML_NOT_FOUND)
             return
         body, file_path = resolved
-        if file_path is not None:
-            size = os.path.getsize(file_path)
-        else:
-            size = len(body)
+        size = os.path.getsize(file_path) if file_path is not None else len(body)
         self._send_body(size, body, file_path, kind, kw)
 
     def _resolve(
@@ -519,14 +510,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 return b"", file_path
 
         all_rows = fake._rows(method)
-        columns = fake._columns(method)
         if len(parts) == 1:
             rows = all_rows
         elif len(parts) == 2:
             key = KEY_FIELDS.get(method)
             rows = [r for r in all_rows if key and _match(r.get(key), parts[1])]
         else:
-            col = columns.get(parts[1].lower())
+            col = fake._column(method, parts[1])
             if col is None:
                 return None
             rows = [r for r in all_rows if _match(r.get(col), parts[2])]
@@ -535,12 +525,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         order_by = (params.get("order_by") or [""])[-1]
         direction = (params.get("direction") or ["asc"])[-1].lower()
         if order_by:
-            col = columns.get(order_by.lower())
-            if col is None:
-                # "requests or sorts by a nonexistent column ... no data in your response"
-                rows = []
-            else:
-                rows = sorted(rows, key=lambda r: _sort_key(r.get(col)), reverse=direction == "desc")
+            col = fake._column(method, order_by)
+            # docs: "sorts by a nonexistent column ... you may end up with no data in your response"
+            rows = [] if col is None else sorted(rows, key=lambda r: _sort_key(r.get(col)), reverse=direction == "desc")
 
         if exact_cap:
             source = rows or all_rows
@@ -558,9 +545,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     # -- body delivery (with body-level faults) -----------------------------------
 
-    def _send_body(
-        self, size: int, body: bytes, file_path: str | None, kind: str | None, kw: dict
-    ) -> None:
+    def _send_body(self, size: int, body: bytes, file_path: str | None, kind: str | None, kw: dict) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(size))
@@ -589,22 +574,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body[start:end])
             return
         with open(file_path, "rb") as fh:
-            fh.seek(start)
-            remaining = end - start
-            while remaining > 0:
-                chunk = fh.read(min(_CHUNK, remaining))
-                if not chunk:
-                    break
-                self.wfile.write(chunk)
-                remaining -= len(chunk)
+            # zero-copy where the OS allows it; socket.sendfile falls back to chunked send()
+            self.connection.sendfile(fh, offset=start, count=end - start)
 
     def _abort(self) -> None:
         """Close the socket with SO_LINGER 0 so the peer gets a TCP RST."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
         # the fd is really closed (-> RST) once rfile is closed in finish()
         self.connection.close()
 
@@ -651,7 +628,7 @@ class FakeElGoose:
         self.port = httpd.server_address[1]
         self._thread = threading.Thread(
             target=httpd.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            kwargs={"poll_interval": 0.05},
             name=f"fake-elgoose-{self.port}",
             daemon=True,
         )
@@ -709,7 +686,21 @@ class FakeElGoose:
         """Queue ``fault`` for the next ``times`` requests to ``method`` ("*" = any).
 
         Faults for one method are consumed in the order they were queued; a
-        method-specific fault wins over a "*" fault.
+        method-specific fault wins over a "*" fault. Requests refused with 403 do
+        not consume faults.
+
+        - ``status`` (``code=500``, optional ``body``): that status, small HTML body.
+        - ``rate_limit`` (``retry_after=1``): 429 with ``Retry-After``.
+        - ``slow`` (``seconds=1``): sleep, then answer normally.
+        - ``stall`` (``seconds=1``): headers and half the body, sleep, then the rest.
+        - ``truncate``: full Content-Length, half the body, then close.
+        - ``reset``: headers and half the body, then close with SO_LINGER 0 (TCP RST).
+        - ``html``: HTTP 200 with an HTML error page.
+        - ``error`` (``message="Invalid request"``, ``error_int=False``): HTTP 200 with
+          ``{"error": true|1, "error_message": message, "data": []}``.
+        - ``exact_cap``: exactly 4000 rows whatever the ``limit`` (the matching rows,
+          else all rows of the method, repeated with renumbered keys when fewer).
+        - ``empty``: ``data: []``.
         """
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; expected one of {FAULTS}")
@@ -750,15 +741,19 @@ class FakeElGoose:
         with self._lock:
             return self._files.get(method)
 
-    def _columns(self, method: str) -> dict[str, str]:
-        """lower-case name -> real column name."""
-        cols: dict[str, str] = {c.lower(): c for c in KNOWN_COLUMNS.get(method, ())}
-        seen_keys: set[frozenset] = set()
+    def _column(self, method: str, name: str) -> str | None:
+        """The real column for a case-insensitive name, or None if the table has no such column."""
+        wanted = name.lower()
+        for col in KNOWN_COLUMNS.get(method, ()):
+            if col.lower() == wanted:
+                return col
+        seen_shapes: set[int] = set()
         for row in self.data.get(method) or []:
-            keys = frozenset(row)
-            if keys in seen_keys:
+            shape = hash(tuple(row))
+            if shape in seen_shapes:
                 continue
-            seen_keys.add(keys)
+            seen_shapes.add(shape)
             for k in row:
-                cols.setdefault(k.lower(), k)
-        return cols
+                if k.lower() == wanted:
+                    return k
+        return None

@@ -12,7 +12,15 @@ from elgoose.warehouse import track_step
 
 # Dependency order of silver; the tables in the last group only need setlists and earlier.
 SILVER_ORDER: tuple[str, ...] = ("venues", "shows", "songs", "setlists")
-SILVER_AFTER_SETLISTS: tuple[str, ...] = ("appearances", "people", "links", "uploads", "metadata", "latest", "jamcharts")
+SILVER_AFTER_SETLISTS: tuple[str, ...] = (
+    "appearances",
+    "people",
+    "links",
+    "uploads",
+    "metadata",
+    "latest",
+    "jamcharts",
+)
 SILVER_TABLES: tuple[str, ...] = SILVER_ORDER + SILVER_AFTER_SETLISTS
 
 # Upstream deletions larger than this fraction of a table are refused as an upstream fault.

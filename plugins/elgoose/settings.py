@@ -55,3 +55,13 @@ RETRY_AFTER_MAX_SECONDS = _float("ELGOOSE_RETRY_AFTER_MAX", 300.0)
 # Gold describes one artist (1 = Goose); a bustout is a performance after at least this many shows.
 ARTIST_ID = _int("ELGOOSE_ARTIST_ID", 1)
 BUSTOUT_MIN_GAP = _int("ELGOOSE_BUSTOUT_MIN_GAP", 100)
+
+# Task-level retries of the network-facing tasks (each pull also retries its requests itself).
+TASK_RETRIES = _int("ELGOOSE_TASK_RETRIES", 2)
+TASK_RETRY_DELAY_SECONDS = _int("ELGOOSE_TASK_RETRY_DELAY_SECONDS", 120)
+# Failure isolation: silver still processes what arrived when some bronze endpoints failed.
+SILVER_AFTER_PARTIAL_BRONZE = os.environ.get("ELGOOSE_SILVER_AFTER_PARTIAL_BRONZE", "true").lower() in (
+    "1",
+    "true",
+    "yes",
+)

@@ -32,12 +32,8 @@ def render_sql(template: str, **params: Any) -> str:
 
 
 def split_statements(script: str) -> list[str]:
-    statements = []
-    for statement in sqlparse.split(script):
-        text = sqlparse.format(statement, strip_comments=True).strip().rstrip(";").strip()
-        if text:
-            statements.append(statement.strip().rstrip(";"))
-    return statements
+    """Split exactly as the common-sql provider's ``DbApiHook.split_sql_string`` does."""
+    return [s for s in sqlparse.split(sql=sqlparse.format(script, strip_comments=True)) if s]
 
 
 def run_script(conn: psycopg.Connection, script: str, parameters: dict | None = None) -> list[tuple]:

@@ -1,0 +1,119 @@
+"""
+### elgoose_bronze: ElGoose API -> `raw_data.*`
+
+Pulls every method of the public ElGoose API (`venues, shows, songs, setlists, latest, jamcharts,
+appearances, links, uploads, metadata`) through the `elgoose_api` HTTP connection and appends the
+new and changed records to `raw_data.<method>` as raw JSONB (`is_processed = false`).
+
+- **Dedup by content**: a record whose content equals its latest bronze version adds nothing,
+  so a re-run of unchanged data writes no rows.
+- **One transaction per endpoint**: a failed pull leaves that endpoint's bronze as it was; the
+  other endpoints still load, and the run ends failed so it is visible.
+- **Safe requests**: a descriptive User-Agent, a `limit` above the silent 4000-row cap (a response
+  of exactly 4000 rows fails), retries with backoff on 429/5xx/timeouts, HTML and `error`
+  envelopes refused.
+- `bronze_finished` marks the layer done for `elgoose_silver`'s sensor, even when some endpoints
+  failed (setting `ELGOOSE_SILVER_AFTER_PARTIAL_BRONZE`), and emits the `elgoose://warehouse/bronze` asset.
+- Mode `complete` then runs `elgoose_silver` (which runs `elgoose_gold`) and waits for it.
+
+Every step writes a row to `processing_status` (layer `bronze`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.sdk import DAG, Asset, CronTriggerTimetable, TriggerRule, get_current_context, task
+
+from elgoose.dag_support import (
+    ASSETS,
+    DAG_IDS,
+    DEFAULT_ARGS,
+    NETWORK_RETRIES,
+    SCHEDULES,
+    TAGS,
+    run_params,
+    validate_conf,
+)
+from elgoose.endpoints import METHODS
+
+with DAG(
+    dag_id=Path(__file__).stem,
+    description="ElGoose API -> raw_data (bronze), deduplicated by content",
+    doc_md=__doc__,
+    schedule=CronTriggerTimetable(SCHEDULES["bronze"], timezone="UTC"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=[*TAGS, "bronze"],
+    params=run_params("bronze"),
+) as dag:
+
+    @task
+    def validate_run() -> dict:
+        """Refuse a conf this DAG cannot honour before any work starts."""
+        context = get_current_context()
+        return validate_conf("bronze", context["dag_run"].conf, context["params"])
+
+    @task
+    def migrate_warehouse() -> list[str]:
+        """Apply pending warehouse migrations (each exactly once)."""
+        from elgoose.warehouse import migrate, warehouse_connection
+
+        with warehouse_connection() as conn:
+            return migrate(conn)
+
+    @task(**NETWORK_RETRIES)
+    def pull(method: str) -> dict:
+        """Download one API method and append its new and changed records to raw_data.<method>."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from elgoose.api_client import ElGooseClient
+        from elgoose.bronze import pull_endpoint
+        from elgoose.warehouse import warehouse_connection
+
+        context = get_current_context()
+        selected = context["params"]["endpoints"]
+        if selected and method not in selected:
+            raise AirflowSkipException(f"{method} is not among the selected endpoints {selected}")
+        with warehouse_connection() as conn:
+            return pull_endpoint(conn, method, ElGooseClient(), run_id=context["run_id"]).as_dict()
+
+    @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[Asset(ASSETS["bronze"])])
+    def bronze_finished() -> dict:
+        """Mark bronze done for this run: what loaded, what failed, and whether silver may proceed."""
+        from elgoose.bronze import finish_bronze_run
+        from elgoose.warehouse import warehouse_connection
+
+        context = get_current_context()
+        with warehouse_connection() as conn:
+            return finish_bronze_run(conn, context["run_id"])
+
+    @task.short_circuit
+    def complete_mode() -> bool:
+        """Continue to silver and gold only in mode `complete`."""
+        return get_current_context()["params"]["mode"] == "complete"
+
+    run_silver_and_gold = TriggerDagRunOperator(
+        task_id="run_silver_and_gold",
+        trigger_dag_id=DAG_IDS["silver"],
+        trigger_run_id="{{ run_id }}__silver",
+        conf={"mode": "complete", "upstream_run_id": "{{ run_id }}"},
+        wait_for_completion=True,
+        poke_interval=5,
+        allowed_states=["success"],
+        failed_states=["failed"],
+    )
+
+    # A leaf that fails when any pull failed, so the run's state shows it even though
+    # bronze_finished (and silver after it) carry on with what did arrive.
+    all_endpoints_loaded = EmptyOperator(task_id="all_endpoints_loaded", trigger_rule=TriggerRule.NONE_FAILED)
+
+    pulls = [pull.override(task_id=f"pull_{method}")(method) for method in METHODS]
+    validate_run() >> migrate_warehouse() >> pulls
+    pulls >> all_endpoints_loaded
+    pulls >> bronze_finished() >> complete_mode() >> run_silver_and_gold

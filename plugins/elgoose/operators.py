@@ -1,0 +1,72 @@
+"""Operators of the ElGoose DAGs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+
+from elgoose import settings
+from elgoose.sql import render_sql
+from elgoose.warehouse import track_step, warehouse_connection
+
+
+class LayerSQLOperator(SQLExecuteQueryOperator):
+    """Run one ``include/sql/<layer>/<table>.sql`` as one transaction and record it in processing_status.
+
+    The file is rendered with fixed template params from settings (never with run conf), and
+    values reach it only as bind parameters built at run time by ``parameters_factory``.
+    The last statement returns the step's counts as one JSON object.
+    """
+
+    template_fields = ()
+    template_ext = ()
+    ui_color = "#e8f4ea"
+
+    def __init__(
+        self,
+        *,
+        layer: str,
+        table: str,
+        template_params: dict[str, Any] | None = None,
+        parameters_factory: Callable[[dict], dict] | None = None,
+        **kwargs,
+    ):
+        kwargs.setdefault("task_id", table)
+        super().__init__(
+            sql=f"{layer}/{table}.sql",
+            conn_id=settings.WAREHOUSE_CONN_ID,
+            split_statements=True,
+            return_last=True,
+            autocommit=False,
+            **kwargs,
+        )
+        self.layer = layer
+        self.table = table
+        self.template_params = template_params or {}
+        self.parameters_factory = parameters_factory
+
+    def execute(self, context):
+        from elgoose.layers import counts_to_status
+
+        template = f"{self.layer}/{self.table}.sql"
+        self.sql = render_sql(template, **self.template_params)
+        self.parameters = self.parameters_factory(context) if self.parameters_factory else None
+        with warehouse_connection() as status_conn, track_step(
+            status_conn, self.layer, self.table, context["run_id"]
+        ) as step:
+            rows = super().execute(context)
+            counts = _last_json(rows)
+            step.update(**counts_to_status(counts))
+        self.log.info("%s.%s: %s", self.layer, self.table, counts)
+        return counts
+
+
+def _last_json(rows) -> dict:
+    """The counts object of the last statement's single row, whatever shape the hook returned."""
+    while isinstance(rows, (list, tuple)) and rows:
+        rows = rows[-1] if not isinstance(rows[-1], dict) else rows[-1]
+        if isinstance(rows, dict):
+            return rows
+    return rows if isinstance(rows, dict) else {}

@@ -1,0 +1,78 @@
+"""Shared fixtures: a real PostgreSQL per test, the fake ElGoose server, fixture data."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import orjson
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAPSHOT = ROOT.parent / "shared" / "elgoose" / "snapshot"
+for path in (ROOT / "plugins", ROOT, ROOT / "tests"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+os.environ.setdefault("ELGOOSE_BACKOFF_INITIAL", "0.05")
+os.environ.setdefault("ELGOOSE_BACKOFF_MAX", "0.2")
+
+import warehouse_db  # noqa: E402
+
+from fake_elgoose import FakeElGoose, load_fixtures  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    return warehouse_db.server_conninfo()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server) -> str:
+    return warehouse_db.template_database(pg_server)
+
+
+@pytest.fixture
+def warehouse_dsn(pg_server, pg_template):
+    name = warehouse_db.create_database(pg_server, pg_template)
+    dsn = warehouse_db.with_dbname(pg_server, name)
+    yield dsn
+    warehouse_db.drop_database(pg_server, name)
+
+
+@pytest.fixture
+def warehouse(warehouse_dsn):
+    """An autocommit connection to a fresh, fully migrated warehouse."""
+    with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def airflow_connections(warehouse_dsn, monkeypatch):
+    """Point the Airflow connections at the test warehouse (the API one is set per test)."""
+    monkeypatch.setenv("AIRFLOW_CONN_ELGOOSE_WAREHOUSE", warehouse_db.airflow_conn_json(warehouse_dsn))
+    return warehouse_dsn
+
+
+@pytest.fixture
+def fixture_data() -> dict[str, list[dict]]:
+    return load_fixtures()
+
+
+@pytest.fixture
+def fake_api(fixture_data, monkeypatch):
+    """The fake ElGoose server on loopback serving the bundled fixtures; elgoose_api points at it."""
+    with FakeElGoose(fixture_data) as server:
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_ELGOOSE_API", orjson.dumps({"conn_type": "http", "host": server.base_url}).decode()
+        )
+        yield server
+
+
+@pytest.fixture
+def snapshot_dir() -> Path:
+    if not SNAPSHOT.is_dir():
+        pytest.skip(f"the real ElGoose snapshot is not present at {SNAPSHOT} (it lives in ../shared, outside the repo)")
+    return SNAPSHOT

@@ -1,0 +1,48 @@
+"""Helpers for tests: load data into bronze the way a pull does, checksum tables."""
+
+from __future__ import annotations
+
+import io
+
+import orjson
+import psycopg
+
+
+def envelope(rows: list[dict]) -> io.BytesIO:
+    return io.BytesIO(orjson.dumps({"error": False, "error_message": "", "data": rows}))
+
+
+def load_bronze(conn: psycopg.Connection, data: dict[str, list[dict]], run_id: str = "test") -> dict:
+    """Load method -> rows into bronze exactly as a pull would (without HTTP)."""
+    from elgoose.bronze import load_download
+    from elgoose.endpoints import ENDPOINTS
+
+    return {
+        method: load_download(conn, ENDPOINTS[method], envelope(rows), f"fixture://{method}", run_id=run_id)
+        for method, rows in data.items()
+    }
+
+
+def table_checksums(conn: psycopg.Connection, schemas: tuple[str, ...] = ("silver", "gold")) -> dict[str, str]:
+    """md5 of every table's rows in key order (all columns but load timestamps), per table."""
+    out = {}
+    tables = conn.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema = any(%s) and table_type = 'BASE TABLE' order by 1, 2",
+        (list(schemas),),
+    ).fetchall()
+    for schema, table in tables:
+        columns = [
+            r[0]
+            for r in conn.execute(
+                "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
+                "and column_name not in ('loaded_at', 'rejected_at', 'deleted_at', 'id') order by ordinal_position",
+                (schema, table),
+            )
+        ]
+        cols = ", ".join(f'"{c}"' for c in columns)
+        out[f"{schema}.{table}"] = conn.execute(
+            f"select md5(coalesce(string_agg(r::text, chr(10) order by r::text), '')) "
+            f'from (select {cols} from "{schema}"."{table}") r'
+        ).fetchone()[0]
+    return out

@@ -1,0 +1,90 @@
+"""A real PostgreSQL for tests and local runs: the one named by ELGOOSE_TEST_DATABASE_URL, else embedded.
+
+Each test gets a fresh database cloned from a template that already has every migration
+applied, so tests never share state and never pay for migrations twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def server_conninfo() -> str:
+    url = os.environ.get("ELGOOSE_TEST_DATABASE_URL")
+    if url:
+        return make_conninfo(url)
+    import pgserver
+
+    data_dir = ROOT / ".local" / "test-pgdata"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(data_dir, cleanup_mode=None)
+    return make_conninfo(server.get_uri())
+
+
+def with_dbname(conninfo: str, dbname: str) -> str:
+    return make_conninfo(conninfo, dbname=dbname)
+
+
+def airflow_conn_json(conninfo: str) -> str:
+    """The same database as an Airflow connection (JSON form: works for sockets and TCP)."""
+    import json
+
+    info = conninfo_to_dict(conninfo)
+    conn = {
+        "conn_type": "postgres",
+        "host": info.get("host") or "127.0.0.1",
+        "login": info.get("user") or "postgres",
+        "schema": info.get("dbname"),
+        "port": int(info.get("port") or 5432),
+    }
+    if info.get("password"):
+        conn["password"] = info["password"]
+    return json.dumps(conn)
+
+
+def _migrations_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "include" / "sql" / "migrations").glob("*.sql")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def template_database(server: str) -> str:
+    """Create (once per migration set) a template database with all migrations applied."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "plugins"))
+    from elgoose.warehouse import migrate
+
+    name = f"elgoose_tpl_{_migrations_digest()}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute("select pg_advisory_lock(4242)")
+        try:
+            exists = admin.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+            if not exists:
+                admin.execute(f'create database "{name}"')
+                with psycopg.connect(with_dbname(server, name), autocommit=True) as conn:
+                    migrate(conn)
+        finally:
+            admin.execute("select pg_advisory_unlock(4242)")
+    return name
+
+
+def create_database(server: str, template: str) -> str:
+    name = f"elgoose_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'create database "{name}" template "{template}"')
+    return name
+
+
+def drop_database(server: str, name: str) -> None:
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'drop database if exists "{name}" with (force)')
