@@ -25,18 +25,18 @@ from pathlib import Path
 
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import DAG, Asset, CronTriggerTimetable, TriggerRule, get_current_context, task
 
 from elgoose.dag_support import (
     ASSETS,
-    DAG_IDS,
     DEFAULT_ARGS,
     NETWORK_RETRIES,
     SCHEDULES,
     TAGS,
+    complete_chain,
+    migrate_task,
     run_params,
-    validate_conf,
+    validate_task,
 )
 from elgoose.endpoints import METHODS
 
@@ -52,20 +52,6 @@ with DAG(
     tags=[*TAGS, "bronze"],
     params=run_params("bronze"),
 ) as dag:
-
-    @task
-    def validate_run() -> dict:
-        """Refuse a conf this DAG cannot honour before any work starts."""
-        context = get_current_context()
-        return validate_conf("bronze", context["dag_run"].conf, context["params"])
-
-    @task
-    def migrate_warehouse() -> list[str]:
-        """Apply pending warehouse migrations (each exactly once)."""
-        from elgoose.warehouse import migrate, warehouse_connection
-
-        with warehouse_connection() as conn:
-            return migrate(conn)
 
     @task(**NETWORK_RETRIES)
     def pull(method: str) -> dict:
@@ -93,27 +79,11 @@ with DAG(
         with warehouse_connection() as conn:
             return finish_bronze_run(conn, context["run_id"])
 
-    @task.short_circuit
-    def complete_mode() -> bool:
-        """Continue to silver and gold only in mode `complete`."""
-        return get_current_context()["params"]["mode"] == "complete"
-
-    run_silver_and_gold = TriggerDagRunOperator(
-        task_id="run_silver_and_gold",
-        trigger_dag_id=DAG_IDS["silver"],
-        trigger_run_id="{{ run_id }}__silver",
-        conf={"mode": "complete", "upstream_run_id": "{{ run_id }}"},
-        wait_for_completion=True,
-        poke_interval=5,
-        allowed_states=["success"],
-        failed_states=["failed"],
-    )
-
     # A leaf that fails when any pull failed, so the run's state shows it even though
     # bronze_finished (and silver after it) carry on with what did arrive.
     all_endpoints_loaded = EmptyOperator(task_id="all_endpoints_loaded", trigger_rule=TriggerRule.NONE_FAILED)
 
     pulls = [pull.override(task_id=f"pull_{method}")(method) for method in METHODS]
-    validate_run() >> migrate_warehouse() >> pulls
+    validate_task("bronze") >> migrate_task() >> pulls
     pulls >> all_endpoints_loaded
-    pulls >> bronze_finished() >> complete_mode() >> run_silver_and_gold
+    pulls >> bronze_finished() >> complete_chain("silver")

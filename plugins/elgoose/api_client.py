@@ -62,7 +62,7 @@ def _retry_after_seconds(value: str | None) -> float | None:
 
 class _BackoffHonouringRetryAfter(tenacity.wait.wait_base):
     def __init__(self, initial: float, maximum: float, retry_after_max: float):
-        self._exponential = tenacity.wait_exponential_jitter(initial=initial, max=maximum, jitter=initial)
+        self._exponential = tenacity.wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial)
         self._retry_after_max = retry_after_max
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
@@ -127,10 +127,17 @@ class ElGooseClient:
             ),
             reraise=True,
         )
-        for attempt in retrying:
-            with attempt:
-                body, size = self._fetch_once(path)
-        return Download(url=url, body=body, size=size, attempts=attempt.retry_state.attempt_number)
+        attempts = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempts = attempt.retry_state.attempt_number
+                    body, size = self._fetch_once(path)
+        except ElGooseError:
+            raise
+        except Exception as exc:
+            raise ElGooseError(f"GET {url} failed after {attempts} attempt(s): {type(exc).__name__}: {exc}") from exc
+        return Download(url=url, body=body, size=size, attempts=attempts)
 
     def _fetch_once(self, path: str) -> tuple[IO[bytes], int]:
         response = self.hook.run(
@@ -143,7 +150,8 @@ class ElGooseClient:
             status = response.status_code
             if status in RETRYABLE_STATUS:
                 raise RetryableHTTPError(
-                    f"HTTP {status} from {response.url}", _retry_after_seconds(response.headers.get("Retry-After"))
+                    f"HTTP {status} from {response.url} (attempts: {self.max_attempts})",
+                    _retry_after_seconds(response.headers.get("Retry-After")),
                 )
             if status == 403:
                 raise ElGooseError(

@@ -163,6 +163,13 @@ def load_download(
                 f"{source_url} returned exactly {fetched} rows: the response was truncated "
                 f"(ElGoose silently caps list calls); refusing a partial load"
             )
+        if fetched == 0:
+            previous = _previous_fetch_count(conn, method)
+            if previous:
+                raise ElGooseError(
+                    f"{source_url} returned no rows where the last complete pull had {previous}: "
+                    "an empty answer is an upstream fault, not a mass deletion; not loading it"
+                )
         if new:
             _record_versions(conn, method, last_id_before)
         pull_id = _record_pull(conn, method, run_id, source_url, fetched, new, unchanged, keys)
@@ -186,6 +193,13 @@ def _jsonb_text(canonical: bytes) -> str:
     # PostgreSQL's jsonb cannot hold U+0000; keep the record, mark the character.
     text = canonical.decode("utf-8")
     return text.replace("\\u0000", "\\ufffd") if "\\u0000" in text else text
+
+
+def _previous_fetch_count(conn: psycopg.Connection, method: str) -> int:
+    with conn.cursor() as cur:
+        cur.execute("select records_fetched from raw_data.pulls where method = %s order by id desc limit 1", (method,))
+        row = cur.fetchone()
+    return row[0] if row else 0
 
 
 def _record_versions(conn: psycopg.Connection, method: str, after_id: int) -> None:
@@ -278,7 +292,13 @@ def finish_bronze_run(conn: psycopg.Connection, run_id: str) -> dict:
     for name, status, fetched, new, unchanged, seconds, error in steps:
         log.info(
             "bronze %-12s %-9s fetched=%s new=%s unchanged=%s %.2fs%s",
-            name, status, fetched, new, unchanged, float(seconds or 0), f" error={error}" if error else "",
+            name,
+            status,
+            fetched,
+            new,
+            unchanged,
+            float(seconds or 0),
+            f" error={error}" if error else "",
         )
     summary = {"completed": completed, "failed": failed}
     with track_step(conn, "bronze", "bronze_finished", run_id) as step:

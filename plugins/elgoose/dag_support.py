@@ -128,3 +128,91 @@ def validate_conf(layer: str, conf: dict | None, params: dict) -> dict:
 def is_scheduled(dag_run) -> bool:
     run_type = getattr(dag_run, "run_type", None)
     return str(getattr(run_type, "value", run_type)) == "scheduled"
+
+
+# --- task builders shared by the DAG files (call inside a ``with DAG(...)`` block) -----------
+
+
+def migrate_task():
+    """Apply pending warehouse migrations (each exactly once): the first work of every DAG."""
+    from airflow.sdk import TriggerRule, task
+
+    @task(task_id="migrate_warehouse", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
+    def migrate_warehouse() -> list[str]:
+        from elgoose.warehouse import migrate, warehouse_connection
+
+        with warehouse_connection() as conn:
+            return migrate(conn)
+
+    return migrate_warehouse()
+
+
+def validate_task(layer: str):
+    from airflow.sdk import get_current_context, task
+
+    @task(task_id="validate_run")
+    def validate_run() -> dict:
+        """Refuse a conf this DAG cannot honour before any work starts."""
+        context = get_current_context()
+        return validate_conf(layer, context["dag_run"].conf, context["params"])
+
+    return validate_run()
+
+
+def gated_start(layer: str, upstream_layer: str, upstream_task_id: str):
+    """validate_run, then on scheduled runs an ExternalTaskSensor on the upstream layer, then migrations.
+
+    Manual runs (UI, REST API, CLI, ``complete`` chaining) skip the sensor: their logical date
+    matches no scheduled upstream run, and in Airflow 3 it may be null.
+    """
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
+    from airflow.sdk import get_current_context, task
+
+    @task.branch(task_id="choose_start")
+    def choose_start(validated: dict) -> str:
+        """Scheduled runs wait for the upstream layer; manual runs go straight to work."""
+        return f"wait_for_{upstream_layer}" if is_scheduled(get_current_context()["dag_run"]) else "manual_run"
+
+    wait = ExternalTaskSensor(
+        task_id=f"wait_for_{upstream_layer}",
+        external_dag_id=DAG_IDS[upstream_layer],
+        external_task_id=upstream_task_id,
+        execution_delta=CHAIN_DELTA,
+        allowed_states=["success"],
+        failed_states=["failed", "upstream_failed"],
+        mode="reschedule",
+        poke_interval=SENSOR_POKE_INTERVAL.total_seconds(),
+        timeout=SENSOR_TIMEOUT.total_seconds(),
+        doc_md=f"Waits for the same day's scheduled `{DAG_IDS[upstream_layer]}.{upstream_task_id}`; "
+        "fails as soon as it failed.",
+    )
+    manual_run = EmptyOperator(task_id="manual_run", doc_md="Manual runs do not wait for an upstream run.")
+    migrate = migrate_task()
+    choose_start(validate_task(layer)) >> [wait, manual_run] >> migrate
+    return migrate
+
+
+def complete_chain(next_layer: str):
+    """In mode ``complete``: trigger the next layer's DAG with this run's id, and wait for it."""
+    from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+    from airflow.sdk import get_current_context, task
+
+    @task.short_circuit(task_id="complete_mode")
+    def complete_mode() -> bool:
+        """Continue to the next layer only in mode `complete`."""
+        return get_current_context()["params"]["mode"] == "complete"
+
+    trigger = TriggerDagRunOperator(
+        task_id=f"run_{next_layer}",
+        trigger_dag_id=DAG_IDS[next_layer],
+        trigger_run_id="{{ run_id }}__" + next_layer,
+        conf={"mode": "complete", "upstream_run_id": "{{ run_id }}"},
+        wait_for_completion=True,
+        poke_interval=5,
+        allowed_states=["success"],
+        failed_states=["failed"],
+    )
+    short = complete_mode()
+    short >> trigger
+    return short

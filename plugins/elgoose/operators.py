@@ -31,6 +31,7 @@ class LayerSQLOperator(SQLExecuteQueryOperator):
         table: str,
         template_params: dict[str, Any] | None = None,
         parameters_factory: Callable[[dict], dict] | None = None,
+        source_method: str | None = None,
         **kwargs,
     ):
         kwargs.setdefault("task_id", table)
@@ -46,16 +47,24 @@ class LayerSQLOperator(SQLExecuteQueryOperator):
         self.table = table
         self.template_params = template_params or {}
         self.parameters_factory = parameters_factory
+        self.source_method = source_method
 
     def execute(self, context):
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from elgoose.layers import counts_to_status
+
+        selected = context["params"].get("endpoints") or []
+        if self.source_method and selected and self.source_method not in selected:
+            raise AirflowSkipException(f"{self.source_method} is not among the selected endpoints {selected}")
 
         template = f"{self.layer}/{self.table}.sql"
         self.sql = render_sql(template, **self.template_params)
         self.parameters = self.parameters_factory(context) if self.parameters_factory else None
-        with warehouse_connection() as status_conn, track_step(
-            status_conn, self.layer, self.table, context["run_id"]
-        ) as step:
+        with (
+            warehouse_connection() as status_conn,
+            track_step(status_conn, self.layer, self.table, context["run_id"]) as step,
+        ):
             rows = super().execute(context)
             counts = _last_json(rows)
             step.update(**counts_to_status(counts))

@@ -1,0 +1,79 @@
+"""Gold: Goose's statistics rebuilt from silver in ``gold_next`` and published atomically as ``gold``.
+
+Each step is one SQL file under ``include/sql/gold/`` run as one transaction and recorded in
+``processing_status`` (layer ``gold``). ``prepare`` drops and recreates the build schema
+``gold_next``; one step per table builds it there; ``chatbot`` adds the readers' views and
+functions; ``publish`` swaps ``gold_next`` in for ``gold`` in one transaction. Readers therefore
+see the previous gold or the new one, never a half-built one, and a failed refresh leaves the
+previous gold in place. Steps share nothing but ``gold_next``, so each may run in its own
+session (the gold DAG runs one task per step, in ``GOLD_STEPS`` order).
+
+The SQL gets only fixed template params from settings: ``artist_id`` and ``bustout_min_gap``
+(``layers.gold_params()``) and ``reader_role`` (env ``ELGOOSE_CHATBOT_ROLE``), never run conf.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import psycopg
+
+from elgoose.layers import gold_params
+from elgoose.sql import run_sql_file
+from elgoose.warehouse import track_step
+
+# Build order: song_performances first (the other tables build from it), publish last.
+GOLD_TABLES: tuple[str, ...] = (
+    "song_performances",
+    "song_stats",
+    "show_summary",
+    "venue_stats",
+    "year_stats",
+    "tour_stats",
+    "segues",
+)
+GOLD_STEPS: tuple[str, ...] = ("prepare", *GOLD_TABLES, "chatbot", "publish")
+
+DEFAULT_READER_ROLE = "elgoose_chatbot"
+_ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
+
+
+def reader_role() -> str:
+    """The role granted read access to gold on publish (env ELGOOSE_CHATBOT_ROLE; empty: no grant)."""
+    role = os.environ.get("ELGOOSE_CHATBOT_ROLE", DEFAULT_READER_ROLE).strip()
+    if role and not _ROLE_NAME.match(role):
+        raise ValueError(f"setting ELGOOSE_CHATBOT_ROLE must be a plain role name, got {role!r}")
+    return role
+
+
+def gold_template_params() -> dict:
+    """The template params of every gold file, validated (they are rendered into the SQL as literals)."""
+    params = {**gold_params(), "reader_role": reader_role()}
+    for name in ("artist_id", "bustout_min_gap"):
+        if isinstance(params[name], bool) or not isinstance(params[name], int):
+            raise ValueError(f"gold param {name} must be an integer, got {params[name]!r}")
+    if params["bustout_min_gap"] < 1:
+        raise ValueError(f"gold param bustout_min_gap must be at least 1, got {params['bustout_min_gap']}")
+    return params
+
+
+def run_gold_step(conn: psycopg.Connection, step: str, *, run_id: str | None = None) -> int:
+    """Run ``include/sql/gold/<step>.sql`` as one transaction, recorded in processing_status.
+
+    Returns the rows the step built (a table step: its rows; ``publish``: the rows of all
+    published tables; ``chatbot``: the functions and views in gold_next; ``prepare``: 0).
+    """
+    if step not in GOLD_STEPS:
+        raise ValueError(f"unknown gold step {step!r}; expected one of {', '.join(GOLD_STEPS)}")
+    params = gold_template_params()
+    with track_step(conn, "gold", step, run_id) as status:
+        rows = run_sql_file(conn, f"gold/{step}.sql", None, **params)
+        built = int(rows[-1][0]) if rows else 0
+        status.update(records_processed=built, details={"step": step, **params})
+        return built
+
+
+def run_gold(conn: psycopg.Connection, *, run_id: str | None = None) -> dict[str, int]:
+    """Run every gold step in order; return the rows built per step. Stops at the first failure."""
+    return {step: run_gold_step(conn, step, run_id=run_id) for step in GOLD_STEPS}

@@ -1,0 +1,213 @@
+"""Run the ElGoose warehouse locally: embedded Postgres, a project-local Airflow, the three DAGs.
+
+    python scripts/elgoose_local.py run [--offline]   bronze -> silver -> gold with `airflow dags test`
+    python scripts/elgoose_local.py migrate           apply warehouse migrations
+    python scripts/elgoose_local.py airflow [--offline]  Airflow UI + scheduler on http://127.0.0.1:8080
+    python scripts/elgoose_local.py env               print the environment the commands use
+
+With AIRFLOW_CONN_ELGOOSE_WAREHOUSE set, that Postgres is the warehouse; otherwise an embedded
+PostgreSQL (pgserver, no system install) keeps its data in .local/warehouse-pgdata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCAL = ROOT / ".local"
+AIRFLOW_HOME = LOCAL / "airflow"
+LAYERS = ("bronze", "silver", "gold")
+OFFLINE_HINT = "make run OFFLINE=1"
+
+sys.path[:0] = [str(ROOT / "plugins"), str(ROOT)]
+
+
+def say(message: str) -> None:
+    print(f"[elgoose] {message}", flush=True)
+
+
+def embedded_warehouse() -> str:
+    """Start (or reuse) the embedded PostgreSQL and return the warehouse as an Airflow connection (JSON)."""
+    import pgserver
+    import psycopg
+
+    data_dir = LOCAL / "warehouse-pgdata"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(data_dir, cleanup_mode=None)  # keeps running and keeps its data
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_database where datname = 'elgoose'").fetchone():
+            conn.execute("create database elgoose")
+    socket_dir = psycopg.conninfo.conninfo_to_dict(server.get_uri())["host"]
+    return json.dumps({"conn_type": "postgres", "host": socket_dir, "login": "postgres", "schema": "elgoose"})
+
+
+def prepare_env(offline_url: str | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("AIRFLOW_HOME", str(AIRFLOW_HOME))
+    env["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+    env["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
+    env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    env.setdefault("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "False")
+    env.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "plugins"), str(ROOT), env.get("PYTHONPATH")]))
+    if not env.get("AIRFLOW_CONN_ELGOOSE_WAREHOUSE"):
+        env["AIRFLOW_CONN_ELGOOSE_WAREHOUSE"] = embedded_warehouse()
+        say("warehouse: embedded PostgreSQL in .local/warehouse-pgdata (AIRFLOW_CONN_ELGOOSE_WAREHOUSE overrides)")
+    else:
+        say("warehouse: AIRFLOW_CONN_ELGOOSE_WAREHOUSE")
+    if offline_url:
+        env["AIRFLOW_CONN_ELGOOSE_API"] = json.dumps({"conn_type": "http", "host": offline_url})
+    else:
+        env.setdefault(
+            "AIRFLOW_CONN_ELGOOSE_API", json.dumps({"conn_type": "http", "host": "https://elgoose.net/api/v2"})
+        )
+    os.environ.update(env)
+    return env
+
+
+def api_base_url(env: dict[str, str]) -> str:
+    raw = env["AIRFLOW_CONN_ELGOOSE_API"]
+    return json.loads(raw)["host"] if raw.lstrip().startswith("{") else raw
+
+
+def preflight(url: str) -> None:
+    """Fail within seconds, naming the offline switch, when the API cannot be reached."""
+    parsed = urlparse(url if "://" in url else f"https://{url}")
+    host, port = parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        say(f"cannot reach the ElGoose API at {host}:{port} ({exc}).")
+        say(f"No network? Run the same pipeline on the bundled fixtures with:  {OFFLINE_HINT}")
+        raise SystemExit(2) from None
+
+
+def run_airflow(env: dict[str, str], *args: str, log_file: Path | None = None) -> int:
+    cmd = [str(Path(sys.executable).parent / "airflow"), *args]
+    if log_file is None:
+        return subprocess.call(cmd, env=env, cwd=ROOT)
+    with open(log_file, "w") as out:
+        return subprocess.call(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+
+
+def ensure_airflow_db(env: dict[str, str]) -> None:
+    AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
+    marker = Path(env["AIRFLOW_HOME"]) / ".metadata-migrated"
+    from airflow import __version__ as airflow_version
+
+    if marker.exists() and marker.read_text() == airflow_version:
+        return
+    say("initialising Airflow's metadata database (SQLite in .local/airflow)")
+    log = LOCAL / "airflow-db-migrate.log"
+    if run_airflow(env, "db", "migrate", log_file=log) != 0:
+        raise SystemExit(f"airflow db migrate failed; see {log}")
+    marker.write_text(airflow_version)
+
+
+def migrate_warehouse() -> list[str]:
+    from elgoose.warehouse import migrate, warehouse_connection
+
+    with warehouse_connection() as conn:
+        return migrate(conn)
+
+
+def summary(since: float) -> None:
+    from elgoose.warehouse import warehouse_connection
+
+    with warehouse_connection() as conn:
+        rows = conn.execute(
+            """select layer, table_name, status, records_processed, records_inserted, records_updated,
+                      records_unchanged, records_deleted, records_rejected, duration_seconds, error_message
+                 from processing_status
+                where started_at >= to_timestamp(%s)
+                order by id""",
+            (since,),
+        ).fetchall()
+    print()
+    print(
+        f"{'layer':7} {'step':20} {'status':10} {'rows':>8} {'new':>7} {'updated':>7} {'unchanged':>9} "
+        f"{'deleted':>7} {'rejected':>8} {'secs':>6}"
+    )
+    for layer, name, status, rows_, new, upd, unch, dele, rej, secs, error in rows:
+
+        def n(v):
+            return "" if v is None else str(v)
+
+        print(
+            f"{layer:7} {name:20} {status:10} {rows_:>8} {n(new):>7} {n(upd):>7} {n(unch):>9} {n(dele):>7} "
+            f"{n(rej):>8} {float(secs or 0):>6.2f}" + (f"  {error[:80]}" if error else "")
+        )
+
+
+def cmd_run(args) -> int:
+    started = time.time()
+    server = None
+    if args.offline:
+        from fake_elgoose import FakeElGoose, load_fixtures
+
+        server = FakeElGoose(load_fixtures()).start()
+        say(f"offline: serving the bundled fixtures at {server.base_url}")
+    env = prepare_env(server.base_url if server else None)
+    try:
+        if not args.offline:
+            preflight(api_base_url(env))
+        ensure_airflow_db(env)
+        applied = migrate_warehouse()
+        say(f"warehouse migrations applied now: {applied or 'none pending'}")
+        logs = LOCAL / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for layer in LAYERS:
+            dag_id = f"elgoose_{layer}"
+            t0 = time.time()
+            say(f"running {dag_id} (mode {layer}_only) ...")
+            log_file = logs / f"{dag_id}.log"
+            conf = json.dumps({"mode": f"{layer}_only"})
+            code = run_airflow(env, "dags", "test", dag_id, "-c", conf, log_file=log_file)
+            if code != 0:
+                say(f"{dag_id} failed after {time.time() - t0:.1f}s; its log: {log_file}")
+                summary(started)
+                return code
+            say(f"{dag_id} succeeded in {time.time() - t0:.1f}s")
+        summary(started)
+        say(f"done in {time.time() - started:.1f}s. Logs: {logs}")
+        return 0
+    finally:
+        if server:
+            server.stop()
+
+
+def cmd_migrate(args) -> int:
+    prepare_env()
+    say(f"warehouse migrations applied now: {migrate_warehouse() or 'none pending'}")
+    return 0
+
+
+def cmd_env(args) -> int:
+    env = prepare_env()
+    for key in sorted(env):
+        if key.startswith(("AIRFLOW", "ELGOOSE")):
+            print(f"export {key}='{env[key]}'")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run bronze, silver and gold once")
+    run.add_argument("--offline", action="store_true", help="serve the bundled fixtures instead of elgoose.net")
+    sub.add_parser("migrate", help="apply warehouse migrations")
+    sub.add_parser("env", help="print the environment")
+    args = parser.parse_args()
+    return {"run": cmd_run, "migrate": cmd_migrate, "env": cmd_env}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
