@@ -29,7 +29,7 @@ class LayerSQLOperator(SQLExecuteQueryOperator):
         *,
         layer: str,
         table: str,
-        template_params: dict[str, Any] | None = None,
+        template_params: Callable[[], dict[str, Any]] | None = None,
         parameters_factory: Callable[[dict], dict] | None = None,
         source_method: str | None = None,
         **kwargs,
@@ -45,7 +45,7 @@ class LayerSQLOperator(SQLExecuteQueryOperator):
         )
         self.layer = layer
         self.table = table
-        self.template_params = template_params or {}
+        self.template_params = template_params
         self.parameters_factory = parameters_factory
         self.source_method = source_method
 
@@ -59,7 +59,7 @@ class LayerSQLOperator(SQLExecuteQueryOperator):
             raise AirflowSkipException(f"{self.source_method} is not among the selected endpoints {selected}")
 
         template = f"{self.layer}/{self.table}.sql"
-        self.sql = render_sql(template, **self.template_params)
+        self.sql = render_sql(template, **(self.template_params() if self.template_params else {}))
         self.parameters = self.parameters_factory(context) if self.parameters_factory else None
         with (
             warehouse_connection() as status_conn,
@@ -73,9 +73,12 @@ class LayerSQLOperator(SQLExecuteQueryOperator):
 
 
 def _last_json(rows) -> dict:
-    """The counts object of the last statement's single row, whatever shape the hook returned."""
-    while isinstance(rows, (list, tuple)) and rows:
-        rows = rows[-1] if not isinstance(rows[-1], dict) else rows[-1]
-        if isinstance(rows, dict):
-            return rows
-    return rows if isinstance(rows, dict) else {}
+    """The step's counts from the last statement's single value: a JSON object, or a row count."""
+    value = rows
+    while isinstance(value, (list, tuple)) and value:
+        value = value[-1]
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"processed": value}
+    return {}
