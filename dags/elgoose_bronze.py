@@ -69,7 +69,7 @@ with DAG(
         with warehouse_connection() as conn:
             return pull_endpoint(conn, method, ElGooseClient(), run_id=context["run_id"]).as_dict()
 
-    @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[Asset(ASSETS["bronze"])])
+    @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS, outlets=[Asset(ASSETS["bronze"])])
     def bronze_finished() -> dict:
         """Mark bronze done for this run: what loaded, what failed, and whether silver may proceed."""
         from elgoose.bronze import finish_bronze_run

@@ -46,3 +46,9 @@ def table_checksums(conn: psycopg.Connection, schemas: tuple[str, ...] = ("silve
             f'from (select {cols} from "{schema}"."{table}") r'
         ).fetchone()[0]
     return out
+
+
+def scalar(conn: psycopg.Connection, query: str, *params):
+    """The first column of the first row, or None."""
+    row = conn.execute(query, params or None).fetchone()
+    return row[0] if row else None

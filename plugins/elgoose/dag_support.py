@@ -195,15 +195,16 @@ def gated_start(layer: str, upstream_layer: str, upstream_task_id: str):
 
 def complete_chain(next_layer: str):
     """In mode ``complete``: trigger the next layer's DAG with this run's id, and wait for it."""
-    from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
     from airflow.sdk import get_current_context, task
+
+    from elgoose.operators import RunNextLayerOperator
 
     @task.short_circuit(task_id="complete_mode")
     def complete_mode() -> bool:
         """Continue to the next layer only in mode `complete`."""
         return get_current_context()["params"]["mode"] == "complete"
 
-    trigger = TriggerDagRunOperator(
+    trigger = RunNextLayerOperator(
         task_id=f"run_{next_layer}",
         trigger_dag_id=DAG_IDS[next_layer],
         trigger_run_id="{{ run_id }}__" + next_layer,

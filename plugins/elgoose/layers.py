@@ -70,3 +70,11 @@ def run_silver_table(
 
 def run_silver(conn: psycopg.Connection, *, run_id: str | None = None, force_reprocess: bool = False) -> dict:
     return {t: run_silver_table(conn, t, run_id=run_id, force_reprocess=force_reprocess) for t in SILVER_TABLES}
+
+
+def run_layers(conn: psycopg.Connection, layers: list[str], *, run_id: str | None = None) -> dict:
+    """Run whole layers in order in this process (``airflow dags test`` of mode ``complete``)."""
+    from elgoose.gold import run_gold
+
+    runners = {"silver": run_silver, "gold": run_gold}
+    return {layer: runners[layer](conn, run_id=run_id) for layer in layers}
