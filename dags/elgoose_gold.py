@@ -1,0 +1,55 @@
+"""
+### elgoose_gold: `silver.*` -> `gold.*`
+
+Rebuilds the analytics that answer fans' and the chatbot's questions in milliseconds: `song_stats`,
+`song_performances`, `show_summary`, `venue_stats`, `year_stats`, `tour_stats`, `segues`, plus the
+chatbot's helper views and functions (`gold.find_song`, `gold.shows_on`, `gold.on_this_day`,
+`gold.top_songs`).
+
+Gold describes Goose (`artist_id` = setting `ELGOOSE_ARTIST_ID`, default 1): a show is a Goose show
+with at least one setlist row, ordered by (date, show order, show id); gap and bustout follow the
+community's definitions (bustout threshold: setting `ELGOOSE_BUSTOUT_MIN_GAP`, default 100 shows).
+
+The refresh is atomic for readers: `prepare` creates the build schema `gold_next`, one task per
+table builds it there, and `publish` swaps it in for `gold` in one transaction. Readers see the
+previous gold or the new one, never a half-built or empty table; a failed refresh leaves the previous
+gold in place. The same silver always gives byte-identical gold.
+
+Scheduled runs (03:00 UTC) first wait for the same day's `elgoose_silver.silver_finished`.
+Every step writes a row to `processing_status` (layer `gold`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import DAG, Asset, CronTriggerTimetable
+
+from elgoose.dag_support import ASSETS, DEFAULT_ARGS, SCHEDULES, TAGS, gated_start, run_params
+from elgoose.gold import GOLD_STEPS, gold_template_params
+from elgoose.operators import LayerSQLOperator
+
+with DAG(
+    dag_id=Path(__file__).stem,
+    description="silver -> gold: Goose's statistics for fans and the chatbot, published atomically",
+    doc_md=__doc__,
+    schedule=CronTriggerTimetable(SCHEDULES["gold"], timezone="UTC"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=[*TAGS, "gold"],
+    params=run_params("gold"),
+) as dag:
+    previous = gated_start("gold", upstream_layer="silver", upstream_task_id="silver_finished")
+    for step in GOLD_STEPS:
+        current = LayerSQLOperator(
+            layer="gold",
+            table=step,
+            template_params=gold_template_params,
+            outlets=[Asset(ASSETS["gold"])] if step == "publish" else [],
+            doc_md=f"Runs `include/sql/gold/{step}.sql` as one transaction.",
+        )
+        previous >> current
+        previous = current

@@ -1,0 +1,91 @@
+"""Each DAG and mode under `airflow dags test` (real Airflow task runner, no scheduler), against the
+fake ElGoose server and a real warehouse; confs that name no layer of the DAG are refused."""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+
+import pytest
+import warehouse_db
+from airflow_env import airflow_env, dags_test, migrate_metadata
+from helpers import scalar
+
+from elgoose.endpoints import METHODS
+
+pytestmark = pytest.mark.airflow
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("airflow-home")
+    migrate_metadata(home)
+    return home
+
+
+@pytest.fixture
+def env(airflow_home, warehouse_dsn, fake_api):
+    return airflow_env(airflow_home, warehouse_db.airflow_conn_json(warehouse_dsn), fake_api.base_url)
+
+
+def assert_ok(result):
+    assert result.returncode == 0, (result.stdout[-4000:], result.stderr[-4000:])
+
+
+def goose_times_played(fixture_data) -> Counter:
+    """times played per song (by id; free-text songs by name) at Goose shows, from the fixture JSON."""
+    shows = {}
+    for row in fixture_data["setlists"]:
+        if row["artist_id"] == 1:
+            key = html.unescape(row["songname"]) if row["song_id"] == 1 else row["song_id"]
+            shows.setdefault(key, set()).add(row["show_id"])
+    return Counter({k: len(v) for k, v in shows.items()})
+
+
+def test_layer_by_layer(env, warehouse, fixture_data):
+    assert_ok(dags_test(env, "elgoose_bronze", {"mode": "bronze_only"}))
+    for method in METHODS:
+        assert scalar(warehouse, f"select count(*) from raw_data.{method}") > 0, method
+    assert scalar(warehouse, "select count(*) from silver.setlists") == 0
+
+    assert_ok(dags_test(env, "elgoose_silver", {"mode": "silver_only"}))
+    assert scalar(warehouse, "select count(*) from silver.setlists") == len(
+        {r["uniqueid"] for r in fixture_data["setlists"]}
+    )
+    assert scalar(warehouse, "select count(*) from raw_data.setlists where not is_processed") == 0
+
+    assert_ok(dags_test(env, "elgoose_gold", {"mode": "gold_only"}))
+    expected = goose_times_played(fixture_data)
+    got = dict(
+        warehouse.execute("select coalesce(song_id::text, song_name), times_played from gold.song_stats").fetchall()
+    )
+    assert got == {str(k): v for k, v in expected.items()}
+    layers = dict(warehouse.execute("select layer, count(*) from processing_status group by 1").fetchall())
+    assert set(layers) == {"bronze", "silver", "gold"}
+    assert scalar(warehouse, "select count(*) from processing_status where status <> 'completed'") == 0
+
+
+def test_complete_mode_from_bronze_runs_every_layer(env, warehouse, fixture_data):
+    assert_ok(dags_test(env, "elgoose_bronze", {"mode": "complete"}))
+    assert scalar(warehouse, "select count(*) from gold.song_stats") == len(goose_times_played(fixture_data))
+    assert scalar(warehouse, "select count(*) from silver.setlists") > 0
+
+
+def test_complete_mode_from_silver_runs_silver_then_gold(env, warehouse, fixture_data):
+    assert_ok(dags_test(env, "elgoose_bronze", {"mode": "bronze_only"}))
+    assert_ok(dags_test(env, "elgoose_silver", {"mode": "complete"}))
+    assert scalar(warehouse, "select count(*) from gold.song_stats") == len(goose_times_played(fixture_data))
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "conf", "message"),
+    [
+        ("elgoose_silver", {"mode": "bronze_only"}, "names no layer of elgoose_silver"),
+        ("elgoose_bronze", {"mode": "bronze_only", "sql": "drop table x"}, "unknown conf keys"),
+    ],
+)
+def test_bad_conf_is_refused_before_any_work(env, warehouse, dag_id, conf, message):
+    result = dags_test(env, dag_id, conf, timeout=120)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    assert scalar(warehouse, "select count(*) from processing_status") == 0
