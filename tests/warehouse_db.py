@@ -88,3 +88,23 @@ def create_database(server: str, template: str) -> str:
 def drop_database(server: str, name: str) -> None:
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+def sqlalchemy_url(conninfo: str) -> str:
+    """The same database as a SQLAlchemy URL (psycopg2 driver), for Airflow's metadata database."""
+    from urllib.parse import quote
+
+    info = conninfo_to_dict(conninfo)
+    user = quote(info.get("user") or "postgres")
+    password = f":{quote(info['password'])}" if info.get("password") else ""
+    host = info.get("host") or "127.0.0.1"
+    if host.startswith("/"):
+        return f"postgresql+psycopg2://{user}{password}@/{info['dbname']}?host={quote(host)}"
+    return f"postgresql+psycopg2://{user}{password}@{host}:{info.get('port') or 5432}/{info['dbname']}"
+
+
+def create_empty_database(server: str, prefix: str) -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'create database "{name}"')
+    return name

@@ -27,8 +27,8 @@ DAG_IDS = {layer: f"elgoose_{layer}" for layer in LAYERS}
 SCHEDULES = {"bronze": "0 2 * * *", "silver": "30 2 * * *", "gold": "0 3 * * *"}
 # Each downstream DAG is scheduled this long after the one it waits for.
 CHAIN_DELTA = timedelta(minutes=30)
-SENSOR_TIMEOUT = timedelta(hours=2)
-SENSOR_POKE_INTERVAL = timedelta(minutes=1)
+SENSOR_TIMEOUT = timedelta(seconds=settings.SENSOR_TIMEOUT_SECONDS)
+SENSOR_POKE_INTERVAL = timedelta(seconds=settings.SENSOR_POKE_SECONDS)
 
 DEFAULT_ARGS = {
     "owner": "data-platform",
@@ -126,8 +126,10 @@ def validate_conf(layer: str, conf: dict | None, params: dict) -> dict:
 
 
 def is_scheduled(dag_run) -> bool:
+    """Runs on the timetable (scheduled, and backfills of past schedule slots) have logical dates the
+    upstream DAG's runs share, so a sensor can find them; manual runs do not."""
     run_type = getattr(dag_run, "run_type", None)
-    return str(getattr(run_type, "value", run_type)) == "scheduled"
+    return str(getattr(run_type, "value", run_type)) in ("scheduled", "backfill")
 
 
 # --- task builders shared by the DAG files (call inside a ``with DAG(...)`` block) -----------
@@ -181,7 +183,8 @@ def gated_start(layer: str, upstream_layer: str, upstream_task_id: str):
         execution_delta=CHAIN_DELTA,
         allowed_states=["success"],
         failed_states=["failed", "upstream_failed"],
-        mode="reschedule",
+        # Deferred to the triggerer: no worker slot is held while waiting, and no reschedule race.
+        deferrable=True,
         poke_interval=SENSOR_POKE_INTERVAL.total_seconds(),
         timeout=SENSOR_TIMEOUT.total_seconds(),
         doc_md=f"Waits for the same day's scheduled `{DAG_IDS[upstream_layer]}.{upstream_task_id}`; "

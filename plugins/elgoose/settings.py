@@ -65,3 +65,6 @@ SILVER_AFTER_PARTIAL_BRONZE = os.environ.get("ELGOOSE_SILVER_AFTER_PARTIAL_BRONZ
     "true",
     "yes",
 )
+# The downstream DAGs' ExternalTaskSensors: how often they look, and when they give up.
+SENSOR_POKE_SECONDS = _int("ELGOOSE_SENSOR_POKE_SECONDS", 60)
+SENSOR_TIMEOUT_SECONDS = _int("ELGOOSE_SENSOR_TIMEOUT_SECONDS", 2 * 3600)

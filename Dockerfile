@@ -1,0 +1,16 @@
+# The Airflow image of docker-compose.yaml: Airflow's official image plus this project's pinned
+# runtime dependencies. Only the two requirement files are copied: dags/, plugins/ and include/ are
+# mounted by docker-compose.yaml, so code changes need no rebuild (dependency changes do:
+# `docker compose build`).
+#
+# requirements.txt also pins pgserver (the embedded PostgreSQL of `make run` and the tests); it is
+# installed here too but unused: in compose the warehouse is the warehouse-postgres service.
+FROM apache/airflow:3.3.2-python3.11
+
+# The base image runs as `airflow`; packages go into that user's environment, as Airflow's docs say.
+USER airflow
+COPY --chown=airflow:0 requirements.txt constraints.txt /opt/elgoose/
+# Pinning apache-airflow to the image's own version makes a mismatch with requirements.txt fail the
+# build instead of silently replacing Airflow.
+RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" \
+        -r /opt/elgoose/requirements.txt -c /opt/elgoose/constraints.txt

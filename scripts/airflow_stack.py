@@ -1,0 +1,194 @@
+"""Airflow's own components on loopback: api-server, scheduler, dag-processor, triggerer.
+
+Used by ``make airflow`` (a local UI) and by the end-to-end tests. The metadata database is a
+PostgreSQL database (SQLite cannot take four processes writing at once); login is the
+SimpleAuthManager's, with a user and password this module sets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
+COMPONENTS = {
+    "api-server": ["api-server"],
+    "scheduler": ["scheduler"],
+    "dag-processor": ["dag-processor"],
+    "triggerer": ["triggerer"],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AirflowStack:
+    def __init__(
+        self,
+        home: Path,
+        metadata_url: str,
+        env: dict[str, str],
+        *,
+        port: int | None = None,
+        user: str = "admin",
+        password: str | None = None,
+        executor: str = "LocalExecutor",
+        components: tuple[str, ...] = tuple(COMPONENTS),
+    ):
+        self.home = Path(home)
+        self.port = port or free_port()
+        self.user = user
+        self.password = password or secrets.token_urlsafe(12)
+        self.components = components
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.processes: dict[str, subprocess.Popen] = {}
+        self._token: str | None = None
+        self.home.mkdir(parents=True, exist_ok=True)
+        passwords = self.home / "simple_auth_manager_passwords.json"
+        passwords.write_text(json.dumps({user: self.password}))
+        passwords.chmod(0o600)
+        self.env = {
+            **env,
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
+            "AIRFLOW__CORE__EXECUTOR": executor,
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{user}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(self.port),
+            "AIRFLOW__API__BASE_URL": self.base_url,
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
+            "AIRFLOW__API_AUTH__JWT_SECRET": env.get("AIRFLOW__API_AUTH__JWT_SECRET") or secrets.token_hex(32),
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "plugins"), str(ROOT)]),
+        }
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        log = self.home / "db-migrate.log"
+        with open(log, "w") as out:
+            code = subprocess.call([AIRFLOW, "db", "migrate"], env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        if code != 0:
+            raise RuntimeError(f"airflow db migrate failed; see {log}")
+
+    def start(self, timeout: float = 180) -> AirflowStack:
+        for name in self.components:
+            log = open(self.home / f"{name}.log", "w")  # noqa: SIM115 - lives as long as the process
+            self.processes[name] = subprocess.Popen(
+                [AIRFLOW, *COMPONENTS[name]],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                start_new_session=True,
+            )
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                if requests.get(f"{self.base_url}/api/v2/version", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(1)
+        raise TimeoutError(f"the api-server did not answer on {self.base_url} within {timeout}s")
+
+    def check_alive(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                tail = (self.home / f"{name}.log").read_text()[-3000:]
+                raise RuntimeError(f"airflow {name} exited with {process.returncode}:\n{tail}")
+
+    def stop(self, grace: float = 20) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.processes.values():
+            try:
+                process.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+    def __enter__(self) -> AirflowStack:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # --- REST API (/api/v2, JWT from the auth manager) -----------------------------------
+
+    def token(self) -> str:
+        if self._token is None:
+            response = requests.post(
+                f"{self.base_url}/auth/token", json={"username": self.user, "password": self.password}, timeout=10
+            )
+            response.raise_for_status()
+            self._token = response.json()["access_token"]
+        return self._token
+
+    def api(self, method: str, path: str, **kwargs) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.token()}", **kwargs.pop("headers", {})}
+        return requests.request(method, f"{self.base_url}/api/v2{path}", headers=headers, timeout=30, **kwargs)
+
+    def wait_for_dags(self, dag_ids: list[str], timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        missing = list(dag_ids)
+        while time.monotonic() < deadline:
+            self.check_alive()
+            missing = [d for d in dag_ids if self.api("GET", f"/dags/{d}").status_code != 200]
+            if not missing:
+                return
+            time.sleep(2)
+        raise TimeoutError(f"DAGs not parsed within {timeout}s: {missing}")
+
+    def trigger(self, dag_id: str, conf: dict, logical_date: str | None = None) -> str:
+        response = self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": logical_date, "conf": conf})
+        response.raise_for_status()
+        return response.json()["dag_run_id"]
+
+    def runs(self, dag_id: str) -> list[dict]:
+        response = self.api("GET", f"/dags/{dag_id}/dagRuns", params={"order_by": "-start_date", "limit": 50})
+        response.raise_for_status()
+        return response.json()["dag_runs"]
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 600) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            run = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}").json()
+            if run.get("state") in ("success", "failed"):
+                return run
+            time.sleep(2)
+        raise TimeoutError(f"{dag_id} run {run_id} did not finish within {timeout}s")
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
+        response = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 100})
+        response.raise_for_status()
+        return response.json()["task_instances"]
