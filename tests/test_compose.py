@@ -15,7 +15,6 @@ import fnmatch
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from importlib import resources
@@ -255,49 +254,6 @@ def test_check_jsonschema_cli_accepts_the_compose_file():
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def compose_cli() -> list[str] | None:
-    """A Compose v2 implementation, if this machine has one (none is needed for the other tests)."""
-    candidates = []
-    if shutil.which("docker"):
-        candidates.append(["docker", "compose"])
-    if shutil.which("docker-compose"):
-        candidates.append(["docker-compose"])
-    for command in candidates:
-        try:
-            version = subprocess.run([*command, "version"], capture_output=True, text=True, timeout=20)
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if version.returncode == 0 and re.search(r"compose version v?[2-9]\.", version.stdout, re.IGNORECASE):
-            return command
-    return None
-
-
-def test_a_real_compose_implementation_renders_the_file(env, tmp_path):
-    command = compose_cli()
-    if command is None:
-        pytest.skip("no Compose v2 here (docker compose / docker-compose); the schema tests above still ran")
-    env_file = tmp_path / "env"
-    env_file.write_text("".join(f"{name}={json.dumps(value)}\n" for name, value in env.items()))
-    clean = {k: v for k, v in os.environ.items() if k not in references(yaml.safe_load(COMPOSE_FILE.read_text()))}
-    clean.pop("COMPOSE_PROFILES", None)
-    base = [*command, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE), "--env-file", str(env_file)]
-
-    def services(*profile: str) -> set[str]:
-        result = subprocess.run(
-            [*base, *profile, "config", "--services"], capture_output=True, text=True, env=clean, timeout=60
-        )
-        assert result.returncode == 0, result.stderr
-        return set(result.stdout.split())
-
-    default = services()
-    assert default == {*DATABASES, *AIRFLOW_SERVICES} - set(CELERY_ONLY)
-    assert services("--profile", "celery") == default | set(CELERY_ONLY)
-    # Without its secrets the file refuses to render.
-    env_file.write_text("".join(f"{n}={json.dumps('' if SECRET_NAME.search(n) else v)}\n" for n, v in env.items()))
-    result = subprocess.run([*base, "config", "-q"], capture_output=True, text=True, env=clean, timeout=60)
-    assert result.returncode != 0 and "in .env" in result.stderr
 
 
 # --- the services and what the pipeline needs from them ---------------------------------------------
