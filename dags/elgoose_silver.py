@@ -14,7 +14,8 @@ metadata, latest, jamcharts). Each task runs `include/sql/silver/<table>.sql` as
 
 Scheduled runs (02:30 UTC) first wait for the same day's `elgoose_bronze.bronze_finished`.
 `force_reprocess` re-marks the current bronze versions unprocessed and rebuilds from them.
-Then the data-quality gates run; mode `complete` runs `elgoose_gold` and waits for it.
+Then the data-quality gates run (results in `quality_checks`; a failure stops the run before gold);
+mode `complete` runs `elgoose_gold` and waits for it.
 """
 
 from __future__ import annotations
@@ -72,12 +73,25 @@ with DAG(
     ordered = [silver_table(table) for table in SILVER_ORDER]
     after_setlists = {table: silver_table(table) for table in SILVER_AFTER_SETLISTS}
 
-    @task(outlets=[Asset(ASSETS["silver"])], trigger_rule=TriggerRule.NONE_FAILED)
+    @task(trigger_rule=TriggerRule.NONE_FAILED)
+    def quality_gates() -> list[dict]:
+        """Row counts, referential integrity, keys, golden records, freshness: a failure stops gold."""
+        from airflow.sdk import get_current_context
+
+        from elgoose.quality import run_quality_checks
+        from elgoose.warehouse import warehouse_connection
+
+        with warehouse_connection() as conn:
+            return run_quality_checks(conn, run_id=get_current_context()["run_id"])
+
+    @task(outlets=[Asset(ASSETS["silver"])])
     def silver_finished() -> str:
-        """Every silver table is up to date for this run: the gold layer may build from it."""
+        """Silver is up to date and passed its quality gates: the gold layer may build from it."""
         return "silver up to date"
 
+    gates = quality_gates()
     finished = silver_finished()
+    gates >> finished
     start >> ordered[0]
     for upstream, downstream in zip(ordered, ordered[1:], strict=False):
         upstream >> downstream
@@ -85,5 +99,5 @@ with DAG(
     for table in SILVER_AFTER_SETLISTS:
         if table != "people":
             ordered[-1] >> after_setlists[table]
-        after_setlists[table] >> finished
+        after_setlists[table] >> gates
     finished >> complete_chain("gold")

@@ -26,6 +26,7 @@ def airflow_env(home: Path, warehouse_conn: str, api_url: str, **extra: str) -> 
             "ELGOOSE_TASK_RETRIES": "0",
             "ELGOOSE_BACKOFF_INITIAL": "0.05",
             "ELGOOSE_BACKOFF_MAX": "0.2",
+            "ELGOOSE_GOLDEN_RECORDS": str(ROOT / "fake_elgoose" / "fixtures" / "golden_records.json"),
             "PYTHONPATH": os.pathsep.join([str(ROOT / "plugins"), str(ROOT)]),
         }
     )

@@ -18,6 +18,8 @@ for path in (ROOT / "plugins", ROOT, ROOT / "tests"):
 
 os.environ.setdefault("ELGOOSE_BACKOFF_INITIAL", "0.05")
 os.environ.setdefault("ELGOOSE_BACKOFF_MAX", "0.2")
+# The bundled fixtures have golden records of their own (the default ones describe the real data).
+os.environ.setdefault("ELGOOSE_GOLDEN_RECORDS", str(ROOT / "fake_elgoose" / "fixtures" / "golden_records.json"))
 
 import warehouse_db  # noqa: E402
 

@@ -14,11 +14,11 @@ The SQL gets only fixed template params from settings: ``artist_id`` and ``busto
 
 from __future__ import annotations
 
-import os
 import re
 
 import psycopg
 
+from elgoose import settings
 from elgoose.layers import gold_params
 from elgoose.sql import run_sql_file
 from elgoose.warehouse import track_step
@@ -35,13 +35,13 @@ GOLD_TABLES: tuple[str, ...] = (
 )
 GOLD_STEPS: tuple[str, ...] = ("prepare", *GOLD_TABLES, "chatbot", "publish")
 
-DEFAULT_READER_ROLE = "elgoose_chatbot"
+DEFAULT_READER_ROLE = settings.DEFAULT_CHATBOT_ROLE
 _ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
 
 
 def reader_role() -> str:
     """The role granted read access to gold on publish (env ELGOOSE_CHATBOT_ROLE; empty: no grant)."""
-    role = os.environ.get("ELGOOSE_CHATBOT_ROLE", DEFAULT_READER_ROLE).strip()
+    role = settings.chatbot_role()
     if role and not _ROLE_NAME.match(role):
         raise ValueError(f"setting ELGOOSE_CHATBOT_ROLE must be a plain role name, got {role!r}")
     return role

@@ -75,6 +75,12 @@ def run_silver(conn: psycopg.Connection, *, run_id: str | None = None, force_rep
 def run_layers(conn: psycopg.Connection, layers: list[str], *, run_id: str | None = None) -> dict:
     """Run whole layers in order in this process (``airflow dags test`` of mode ``complete``)."""
     from elgoose.gold import run_gold
+    from elgoose.quality import run_quality_checks
 
-    runners = {"silver": run_silver, "gold": run_gold}
+    def silver_with_gates(conn, run_id):
+        counts = run_silver(conn, run_id=run_id)
+        run_quality_checks(conn, run_id=run_id)
+        return counts
+
+    runners = {"silver": silver_with_gates, "gold": run_gold}
     return {layer: runners[layer](conn, run_id=run_id) for layer in layers}

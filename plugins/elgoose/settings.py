@@ -68,3 +68,10 @@ SILVER_AFTER_PARTIAL_BRONZE = os.environ.get("ELGOOSE_SILVER_AFTER_PARTIAL_BRONZ
 # The downstream DAGs' ExternalTaskSensors: how often they look, and when they give up.
 SENSOR_POKE_SECONDS = _int("ELGOOSE_SENSOR_POKE_SECONDS", 60)
 SENSOR_TIMEOUT_SECONDS = _int("ELGOOSE_SENSOR_TIMEOUT_SECONDS", 2 * 3600)
+
+DEFAULT_CHATBOT_ROLE = "elgoose_chatbot"
+
+
+def chatbot_role() -> str:
+    """The chatbot's read-only role (granted gold on every publish); empty: no role, no grant."""
+    return os.environ.get("ELGOOSE_CHATBOT_ROLE", DEFAULT_CHATBOT_ROLE).strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -98,7 +99,33 @@ def migrate(conn: psycopg.Connection, directory: Path = settings.MIGRATIONS_DIR)
                     (migration.version, migration.name, migration.checksum),
                 )
             applied_now.append(migration.version)
+        configure_reader_role(conn)
     return applied_now
+
+
+def configure_reader_role(conn: psycopg.Connection) -> None:
+    """Make sure the chatbot's read-only role exists; give it a login when a password is configured.
+
+    The password is sent as a SCRAM verifier computed here, so the plain text never reaches the
+    server (nor its statement log).
+    """
+    from psycopg import sql
+
+    role = settings.chatbot_role()
+    if not role:
+        return
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]{0,62}", role):
+        raise ValueError(f"setting ELGOOSE_CHATBOT_ROLE must be a plain role name, got {role!r}")
+    with conn.cursor() as cur:
+        cur.execute("select 1 from pg_roles where rolname = %s", (role,))
+        if cur.fetchone() is None:
+            cur.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
+        password = os.environ.get("ELGOOSE_CHATBOT_PASSWORD")
+        if password:
+            verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
+            cur.execute(
+                sql.SQL("alter role {} with login password {}").format(sql.Identifier(role), sql.Literal(verifier))
+            )
 
 
 # --- processing_status ------------------------------------------------------------------
