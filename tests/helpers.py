@@ -23,8 +23,17 @@ def load_bronze(conn: psycopg.Connection, data: dict[str, list[dict]], run_id: s
     }
 
 
-def table_checksums(conn: psycopg.Connection, schemas: tuple[str, ...] = ("silver", "gold")) -> dict[str, str]:
-    """md5 of every table's rows in key order (all columns but load timestamps), per table."""
+BOOKKEEPING_COLUMNS = ("loaded_at", "rejected_at", "deleted_at", "id")
+
+
+def table_checksums(
+    conn: psycopg.Connection,
+    schemas: tuple[str, ...] = ("silver", "gold"),
+    *,
+    ignore_columns: tuple[str, ...] = (),
+    ignore_tables: tuple[str, ...] = (),
+) -> dict[str, str]:
+    """md5 of every table's rows in a stable order (all columns but load timestamps), per table."""
     out = {}
     tables = conn.execute(
         "select table_schema, table_name from information_schema.tables "
@@ -32,12 +41,14 @@ def table_checksums(conn: psycopg.Connection, schemas: tuple[str, ...] = ("silve
         (list(schemas),),
     ).fetchall()
     for schema, table in tables:
+        if f"{schema}.{table}" in ignore_tables:
+            continue
         columns = [
             r[0]
             for r in conn.execute(
                 "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
-                "and column_name not in ('loaded_at', 'rejected_at', 'deleted_at', 'id') order by ordinal_position",
-                (schema, table),
+                "and column_name <> all(%s) order by ordinal_position",
+                (schema, table, list(BOOKKEEPING_COLUMNS + ignore_columns)),
             )
         ]
         cols = ", ".join(f'"{c}"' for c in columns)

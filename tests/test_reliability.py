@@ -1,0 +1,294 @@
+"""Reliability: upstream edits over many days, database faults, killed processes and concurrent runs.
+
+Every scenario ends by comparing checksums of every silver and gold table with an undisturbed build
+of the same data in a fresh database: the pipeline must converge to exactly the same state.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import pytest
+import warehouse_db
+from helpers import load_bronze, scalar, table_checksums
+
+from elgoose.bronze import pull_endpoint
+from elgoose.gold import run_gold
+from elgoose.layers import run_silver, run_silver_table
+
+ROOT = Path(__file__).resolve().parents[1]
+# History tables and bronze ids legitimately differ between an incremental and a fresh build.
+IGNORE = {"ignore_columns": ("bronze_id",), "ignore_tables": ("silver.rejects", "silver.deletions")}
+
+
+@pytest.fixture
+def fresh_database(pg_server, pg_template):
+    """A factory of extra fresh warehouses (dropped at the end)."""
+    created = []
+
+    def make() -> psycopg.Connection:
+        name = warehouse_db.create_database(pg_server, pg_template)
+        created.append(name)
+        return psycopg.connect(warehouse_db.with_dbname(pg_server, name), autocommit=True)
+
+    yield make
+    for name in created:
+        warehouse_db.drop_database(pg_server, name)
+
+
+def build(conn, data, run_id="fresh"):
+    load_bronze(conn, data, run_id=run_id)
+    run_silver(conn, run_id=run_id)
+    run_gold(conn, run_id=run_id)
+
+
+def reference_checksums(fresh_database, data) -> dict:
+    with fresh_database() as conn:
+        build(conn, data)
+        return table_checksums(conn, **IGNORE)
+
+
+# --- upstream edits over many days ------------------------------------------------------------
+
+
+def day_snapshots(base: dict) -> list[dict]:
+    """Four days of a hand-edited upstream: corrections, deletions, re-insertions, renames, moved dates."""
+    days = [copy.deepcopy(base)]
+
+    d2 = copy.deepcopy(days[-1])
+    d2["setlists"][4]["footnote"] = "Corrected: with a tease of the theme."
+    d2["setlists"][4]["tracktime"] = "9:59"
+    song = d2["songs"][0]
+    song["name"] = song["name"] + " (Renamed)"
+    for row in d2["setlists"]:
+        if row["song_id"] == song["id"]:
+            row["songname"] = song["name"]
+    venue = d2["venues"][1]
+    venue["venuename"] = "Renamed Hall"
+    for row in d2["shows"] + d2["setlists"]:
+        if row.get("venue_id") == venue["venue_id"]:
+            row["venuename"] = "Renamed Hall"
+    deleted = d2["setlists"].pop(7)
+    days.append(d2)
+
+    d3 = copy.deepcopy(d2)
+    d3["setlists"].insert(7, copy.deepcopy(deleted))  # the deleted key comes back
+    moved = next(s for s in d3["shows"] if s["artist_id"] == 1 and s["showdate"].startswith("2023-06-18"))
+    moved["showdate"] = "2023-06-19"
+    for row in d3["setlists"]:
+        if row["show_id"] == moved["show_id"]:
+            row["showdate"] = "2023-06-19"
+    days.append(d3)
+
+    d4 = copy.deepcopy(d3)
+    gone_show = next(s for s in d4["shows"] if s["artist_id"] == 1 and s["showdate"] == "2022-04-10")
+    d4["shows"].remove(gone_show)
+    d4["setlists"] = [r for r in d4["setlists"] if r["show_id"] != gone_show["show_id"]]
+    d4["jamcharts"][0]["jamchartnote"] = "Re-charted."
+    days.append(d4)
+    return days
+
+
+def test_upstream_edits_over_many_days_converge_to_a_fresh_build(warehouse, fresh_database, fixture_data):
+    for day, data in enumerate(day_snapshots(fixture_data), start=1):
+        build(warehouse, data, run_id=f"day-{day}")
+        assert table_checksums(warehouse, **IGNORE) == reference_checksums(fresh_database, data), f"day {day}"
+    # and the history says what happened
+    assert scalar(warehouse, "select count(*) from silver.deletions where table_name = 'setlists'") >= 2
+
+
+# --- database faults --------------------------------------------------------------------------
+
+
+@contextmanager
+def holding(dsn: str, lock_sql: str):
+    """Hold a table lock in another session, so that a step blocks at a known point mid-transaction."""
+    with psycopg.connect(dsn) as conn:
+        conn.execute(lock_sql)
+        yield
+        conn.rollback()
+
+
+def wait_until_blocked(dsn: str, timeout: float = 30) -> int:
+    """The pid of the backend that waits on a lock in this database."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "select pid from pg_stat_activity where datname = current_database() "
+                "and wait_event_type = 'Lock' and pid <> pg_backend_pid()"
+            ).fetchone()
+            if row:
+                return row[0]
+            time.sleep(0.05)
+    raise AssertionError("the step never reached the blocking point")
+
+
+def run_in_thread(target):
+    outcome = {}
+
+    def runner():
+        try:
+            outcome["result"] = target()
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=runner)
+    thread.start()
+    return thread, outcome
+
+
+STEP_LOCKS = {
+    # bronze blocks when it records the pull, after its COPY and version updates
+    "bronze": "lock table raw_data.pulls in exclusive mode",
+    # silver.setlists blocks when it logs deletions, after its upsert
+    "silver": "lock table silver.deletions in exclusive mode",
+    # gold blocks in the middle of its build, at the first step that reads silver.venues
+    "gold": "lock table silver.venues in access exclusive mode",
+}
+
+
+def test_connection_killed_mid_step_then_rerun_converges(
+    warehouse, warehouse_dsn, fresh_database, fake_api, fixture_data
+):
+    expected = reference_checksums(fresh_database, fixture_data)
+    build(warehouse, fixture_data, run_id="base")
+    edited = copy.deepcopy(fixture_data)
+    edited["setlists"][0]["footnote"] = "an edit that the killed steps were loading"
+    fake_api.set_rows("setlists", edited["setlists"])
+    before = table_checksums(warehouse, ("raw_data", "silver", "gold"), ignore_tables=("raw_data.pulls",))
+
+    steps = {
+        "bronze": lambda: pull_endpoint(
+            psycopg.connect(warehouse_dsn, autocommit=True), "setlists", _client(), run_id="k"
+        ),
+        "silver": lambda: run_silver_table(psycopg.connect(warehouse_dsn, autocommit=True), "setlists", run_id="k"),
+        "gold": lambda: run_gold(psycopg.connect(warehouse_dsn, autocommit=True), run_id="k"),
+    }
+    for layer, step in steps.items():
+        with holding(warehouse_dsn, STEP_LOCKS[layer]):
+            thread, outcome = run_in_thread(step)
+            pid = wait_until_blocked(warehouse_dsn)
+            warehouse.execute("select pg_terminate_backend(%s)", (pid,))
+        thread.join(30)
+        assert isinstance(outcome.get("error"), psycopg.OperationalError), (layer, outcome)
+        if layer == "bronze":
+            after = table_checksums(warehouse, ("raw_data", "silver", "gold"), ignore_tables=("raw_data.pulls",))
+            assert after == before, "a killed bronze load left rows behind"
+            pull_endpoint(warehouse, "setlists", _client(), run_id="rerun")  # the rerun that converges
+    run_silver(warehouse, run_id="rerun")
+    run_gold(warehouse, run_id="rerun")
+    assert table_checksums(warehouse, **IGNORE) == reference_checksums(fresh_database, edited)
+    assert expected != table_checksums(warehouse, **IGNORE), "the edit should have reached silver"
+
+
+def test_statement_timeout_and_dropped_connections_between_layers(
+    warehouse, warehouse_dsn, fresh_database, fixture_data
+):
+    load_bronze(warehouse, fixture_data)
+    before = table_checksums(warehouse, ("silver", "gold"))
+    with psycopg.connect(warehouse_dsn, autocommit=True) as slow:
+        slow.execute("set statement_timeout = '1ms'")
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            for table in ("venues", "shows", "songs", "setlists"):
+                run_silver_table(slow, table, run_id="timeout")
+    assert table_checksums(warehouse, ("silver", "gold")) == before
+    # every connection to the database dropped between layers, as a restart would
+    warehouse.execute(
+        "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() "
+        "and pid <> pg_backend_pid()"
+    )
+    with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
+        run_silver(conn, run_id="after")
+        run_gold(conn, run_id="after")
+    assert table_checksums(warehouse, **IGNORE) == reference_checksums(fresh_database, fixture_data)
+
+
+# --- killed processes ---------------------------------------------------------------------------
+
+STEP_SCRIPT = """
+import os, sys
+sys.path[:0] = [{plugins!r}, {root!r}]
+import psycopg
+conn = psycopg.connect(os.environ["DSN"], autocommit=True)
+layer = sys.argv[1]
+if layer == "bronze":
+    from elgoose.api_client import ElGooseClient
+    from elgoose.bronze import pull_endpoint
+    pull_endpoint(conn, "setlists", ElGooseClient(timeout=(5.0, 5.0)), run_id="killed")
+elif layer == "silver":
+    from elgoose.layers import run_silver
+    run_silver(conn, run_id="killed")
+else:
+    from elgoose.gold import run_gold
+    run_gold(conn, run_id="killed")
+"""
+
+
+def test_sigkill_mid_step_then_rerun_converges(warehouse, warehouse_dsn, fresh_database, fake_api, fixture_data):
+    build(warehouse, fixture_data, run_id="base")
+    edited = copy.deepcopy(fixture_data)
+    edited["setlists"][2]["songname"] = "Edited While Killed"
+    fake_api.set_rows("setlists", edited["setlists"])
+    script = STEP_SCRIPT.format(plugins=str(ROOT / "plugins"), root=str(ROOT))
+    env = {**os.environ, "DSN": warehouse_dsn}
+    for layer in ("bronze", "silver", "gold"):
+        with holding(warehouse_dsn, STEP_LOCKS[layer]):
+            process = subprocess.Popen([sys.executable, "-c", script, layer], env=env)
+            wait_until_blocked(warehouse_dsn)
+            process.send_signal(signal.SIGKILL)
+            process.wait(30)
+        assert process.returncode == -signal.SIGKILL
+        if layer == "bronze":
+            assert scalar(warehouse, "select count(*) from raw_data.setlists where run_id = 'killed'") == 0
+            pull_endpoint(warehouse, "setlists", _client(), run_id="rerun")
+    run_silver(warehouse, run_id="rerun")
+    run_gold(warehouse, run_id="rerun")
+    assert table_checksums(warehouse, **IGNORE) == reference_checksums(fresh_database, edited)
+    assert scalar(warehouse, "select count(*) from silver.setlists where song_name = 'Edited While Killed'") == 1
+
+
+# --- concurrency --------------------------------------------------------------------------------
+
+
+def test_two_bronze_loads_of_one_endpoint_at_once_store_each_version_once(warehouse_dsn, fake_api, fixture_data):
+    connections = [psycopg.connect(warehouse_dsn, autocommit=True) for _ in range(2)]
+    threads = [run_in_thread(lambda c=c: pull_endpoint(c, "setlists", _client(), run_id="twin")) for c in connections]
+    for thread, _ in threads:
+        thread.join(60)
+    results = [outcome["result"] for _, outcome in threads]
+    assert sorted(r.new for r in results) == [0, len({r["uniqueid"] for r in fixture_data["setlists"]})]
+    with psycopg.connect(warehouse_dsn) as conn:
+        assert scalar(conn, "select count(*) - count(distinct content_hash) from raw_data.setlists") == 0
+
+
+def test_two_silver_runs_at_once_neither_duplicate_nor_deadlock(warehouse, warehouse_dsn, fresh_database, fixture_data):
+    load_bronze(warehouse, fixture_data)
+    threads = [
+        run_in_thread(lambda i=i: run_silver(psycopg.connect(warehouse_dsn, autocommit=True), run_id=f"twin-{i}"))
+        for i in range(2)
+    ]
+    for thread, _ in threads:
+        thread.join(120)
+    assert all("result" in outcome for _, outcome in threads), [o.get("error") for _, o in threads]
+    inserted = [outcome["result"]["setlists"]["inserted"] for _, outcome in threads]
+    assert sorted(inserted) == [0, len({r["uniqueid"] for r in fixture_data["setlists"]})]
+    with fresh_database() as conn:
+        load_bronze(conn, fixture_data)
+        run_silver(conn)
+        assert table_checksums(warehouse, ("silver",), **IGNORE) == table_checksums(conn, ("silver",), **IGNORE)
+
+
+def _client():
+    from elgoose.api_client import ElGooseClient
+
+    return ElGooseClient(timeout=(5.0, 5.0))
