@@ -292,3 +292,26 @@ def _client():
     from elgoose.api_client import ElGooseClient
 
     return ElGooseClient(timeout=(5.0, 5.0))
+
+
+def test_two_gold_refreshes_at_once_one_runs_the_other_exits_clearly(
+    warehouse, warehouse_dsn, fresh_database, fixture_data
+):
+    from elgoose.gold import GoldRefreshBusy
+
+    load_bronze(warehouse, fixture_data)
+    run_silver(warehouse)
+    with holding(warehouse_dsn, STEP_LOCKS["gold"]):
+        first, first_outcome = run_in_thread(lambda: run_gold(psycopg.connect(warehouse_dsn, autocommit=True)))
+        wait_until_blocked(warehouse_dsn)
+        with pytest.raises(GoldRefreshBusy, match="another gold refresh is running"):
+            run_gold(psycopg.connect(warehouse_dsn, autocommit=True))
+    first.join(60)
+    assert "result" in first_outcome, first_outcome
+    assert table_checksums(warehouse, ("gold",), **IGNORE) == table_checksums_of_fresh(fresh_database, fixture_data)
+
+
+def table_checksums_of_fresh(fresh_database, data) -> dict:
+    with fresh_database() as conn:
+        build(conn, data)
+        return table_checksums(conn, ("gold",), **IGNORE)

@@ -74,6 +74,24 @@ def run_gold_step(conn: psycopg.Connection, step: str, *, run_id: str | None = N
         return built
 
 
+class GoldRefreshBusy(RuntimeError):
+    """Another gold refresh holds the build schema; this one did nothing."""
+
+
 def run_gold(conn: psycopg.Connection, *, run_id: str | None = None) -> dict[str, int]:
-    """Run every gold step in order; return the rows built per step. Stops at the first failure."""
-    return {step: run_gold_step(conn, step, run_id=run_id) for step in GOLD_STEPS}
+    """Run every gold step in order; return the rows built per step. Stops at the first failure.
+
+    Refreshes share the build schema gold_next, so a second one started while another runs in this
+    way exits at once with a clear message instead of dropping the first one's build. (The gold DAG,
+    whose steps are separate tasks, runs one refresh at a time with max_active_runs=1.)
+    """
+    lock = "elgoose:gold:refresh"
+    with conn.cursor() as cur:
+        cur.execute("select pg_try_advisory_lock(hashtextextended(%s, 0))", (lock,))
+        if not cur.fetchone()[0]:
+            raise GoldRefreshBusy("another gold refresh is running on this warehouse; not starting a second one")
+    try:
+        return {step: run_gold_step(conn, step, run_id=run_id) for step in GOLD_STEPS}
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("select pg_advisory_unlock(hashtextextended(%s, 0))", (lock,))
