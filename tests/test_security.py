@@ -63,3 +63,24 @@ def test_chatbot_password_comes_from_configuration_as_a_scram_verifier(warehouse
         "select rolcanlogin, rolpassword from pg_authid where rolname = 'elgoose_chatbot'"
     ).fetchone()
     assert login and stored.startswith("SCRAM-SHA-256$") and password not in stored
+
+
+def test_http_endpoints_the_project_adds_bind_to_loopback_by_default(tmp_path):
+    """The fake ElGoose server (the project's only HTTP endpoint; no Airflow plugin routes exist) and the
+    local Airflow api-server listen on 127.0.0.1 unless told otherwise."""
+    import sys
+    from pathlib import Path
+
+    from fake_elgoose import FakeElGoose
+
+    with FakeElGoose({}) as server:
+        assert server.base_url.startswith("http://127.0.0.1:")
+    root = Path(__file__).resolve().parents[1]
+    assert 'default="127.0.0.1"' in (root / "fake_elgoose" / "__main__.py").read_text()
+    sys.path.insert(0, str(root / "scripts"))
+    from airflow_stack import AirflowStack
+
+    stack = AirflowStack(tmp_path, "sqlite://", {})
+    assert stack.env["AIRFLOW__API__HOST"] == "127.0.0.1"
+    plugins = [p for p in (root / "plugins").rglob("*.py") if "fastapi_apps" in p.read_text()]
+    assert plugins == [], "a plugin route that exposes data must require Airflow's authentication"
