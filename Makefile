@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint migrate airflow bench clean
+.PHONY: run test lint migrate airflow browser bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,9 +21,20 @@ run: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/python scripts/elgoose_local.py migrate
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+airflow: $(STAMP)
+	$(BIN)/python scripts/elgoose_local.py airflow $(if $(OFFLINE),--offline)
+
+# Headless Chromium for tests/test_browser.py (Playwright drives Debian's build; it never downloads one).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "no /usr/bin/chromium and cannot install it (needs root + apt-get): tests/test_browser.py will skip"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

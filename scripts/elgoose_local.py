@@ -2,7 +2,7 @@
 
     python scripts/elgoose_local.py run [--offline]   bronze -> silver -> gold with `airflow dags test`
     python scripts/elgoose_local.py migrate           apply warehouse migrations
-    python scripts/elgoose_local.py airflow [--offline]  Airflow UI + scheduler on http://127.0.0.1:8080
+    python scripts/elgoose_local.py airflow [--offline] [--port 8080]  Airflow UI + scheduler until Ctrl-C
     python scripts/elgoose_local.py env               print the environment the commands use
 
 With AIRFLOW_CONN_ELGOOSE_WAREHOUSE set, that Postgres is the warehouse; otherwise an embedded
@@ -65,6 +65,7 @@ def prepare_env(offline_url: str | None = None) -> dict[str, str]:
         say("warehouse: AIRFLOW_CONN_ELGOOSE_WAREHOUSE")
     if offline_url:
         env["AIRFLOW_CONN_ELGOOSE_API"] = json.dumps({"conn_type": "http", "host": offline_url})
+        env.setdefault("ELGOOSE_GOLDEN_RECORDS", str(ROOT / "fake_elgoose" / "fixtures" / "golden_records.json"))
     else:
         env.setdefault(
             "AIRFLOW_CONN_ELGOOSE_API", json.dumps({"conn_type": "http", "host": "https://elgoose.net/api/v2"})
@@ -198,6 +199,143 @@ def cmd_env(args) -> int:
     return 0
 
 
+class _Stop(Exception):
+    """SIGINT or SIGTERM arrived: stop every component and exit 0."""
+
+
+def embedded_metadata_url() -> str:
+    """A database ``airflow`` in the embedded PostgreSQL (created when missing), as a SQLAlchemy URL."""
+    from urllib.parse import quote
+
+    import pgserver
+    import psycopg
+
+    data_dir = LOCAL / "warehouse-pgdata"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(data_dir, cleanup_mode=None)  # the warehouse's instance, kept running
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_database where datname = 'airflow'").fetchone():
+            conn.execute("create database airflow")
+    socket_dir = psycopg.conninfo.conninfo_to_dict(server.get_uri())["host"]
+    return f"postgresql+psycopg2://postgres@/airflow?host={quote(socket_dir)}"
+
+
+def metadata_database(user_env: dict[str, str]) -> str:
+    """Airflow's metadata DB: the user's AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, else ``airflow`` in pgserver."""
+    url = user_env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
+    if url:
+        if url.startswith("sqlite"):
+            raise SystemExit(
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN is SQLite, which cannot serve the scheduler, the api-server "
+                "and their workers at once: unset it (an embedded PostgreSQL is used) or name a PostgreSQL database."
+            )
+        say("metadata: AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
+        return url
+    say("metadata: database 'airflow' in the embedded PostgreSQL (.local/warehouse-pgdata)")
+    return embedded_metadata_url()
+
+
+def admin_password(home: Path) -> tuple[Path, str]:
+    """The UI password of user admin: generated on first use, then kept in AIRFLOW_HOME/admin-password."""
+    import secrets
+
+    path = home / "admin-password"
+    if path.exists() and path.read_text().strip():
+        return path, path.read_text().strip()
+    home.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(12)
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    return path, password
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+DAG_IDS = tuple(f"elgoose_{layer}" for layer in LAYERS)
+
+
+def launch_stack(stack, log=say) -> None:
+    """What ``make airflow`` does with an AirflowStack (tests/test_browser.py too): migrate the metadata
+    database, start the four components, wait until the DAGs are parsed, and unpause them."""
+    log("migrating Airflow's metadata database (airflow db migrate) ...")
+    stack.migrate()
+    log("starting api-server, scheduler, dag-processor and triggerer ...")
+    stack.start()
+    stack.wait_for_dags(list(DAG_IDS))
+    for dag_id in DAG_IDS:
+        stack.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
+
+
+def cmd_airflow(args) -> int:
+    """api-server, scheduler, dag-processor and triggerer (AirflowStack) until SIGINT/SIGTERM."""
+    import signal
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from airflow_stack import AirflowStack
+
+    if not port_is_free(args.port):
+        say(f"port {args.port} on 127.0.0.1 is taken (another Airflow?); choose one with --port")
+        return 2
+    user_env = dict(os.environ)  # before prepare_env, which may fill AIRFLOW_CONN_ELGOOSE_WAREHOUSE in
+
+    def on_signal(signum, frame):
+        raise _Stop(signal.Signals(signum).name)
+
+    started = time.monotonic()
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    server = stack = None
+    code = 0
+    try:
+        if args.offline:
+            from fake_elgoose import FakeElGoose, load_fixtures
+
+            server = FakeElGoose(load_fixtures()).start()
+            say(f"offline: serving the bundled fixtures at {server.base_url}")
+        env = prepare_env(server.base_url if server else None)
+        if not args.offline:
+            try:
+                preflight(api_base_url(env))
+            except SystemExit:
+                say("starting anyway: runs that pull from ElGoose will fail (offline: make airflow OFFLINE=1)")
+        metadata_url = metadata_database(user_env)
+        say(f"warehouse migrations applied now: {migrate_warehouse() or 'none pending'}")
+        home = Path(env["AIRFLOW_HOME"])
+        password_file, password = admin_password(home)
+        stack = AirflowStack(home, metadata_url, env, port=args.port, user="admin", password=password)
+        launch_stack(stack)
+        say(f"Airflow is up in {time.monotonic() - started:.0f}s: {stack.base_url}")
+        say(f"login: admin / {password}   (kept in {password_file})")
+        say(f"DAGs unpaused: {', '.join(DAG_IDS)}; component logs: {home}/<component>.log")
+        say("Ctrl-C stops every component.")
+        while True:
+            stack.check_alive()
+            time.sleep(2)
+    except _Stop as stop:
+        say(f"{stop}: stopping Airflow ...")
+    except (RuntimeError, OSError) as exc:  # a component exited, a timeout, the REST API refused
+        say(f"Airflow failed: {exc}")
+        code = 1
+    finally:
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+        if stack:
+            stack.stop()
+        if server:
+            server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if code == 0:
+        say("stopped.")
+    return code
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -205,8 +343,11 @@ def main() -> int:
     run.add_argument("--offline", action="store_true", help="serve the bundled fixtures instead of elgoose.net")
     sub.add_parser("migrate", help="apply warehouse migrations")
     sub.add_parser("env", help="print the environment")
+    web = sub.add_parser("airflow", help="Airflow UI, scheduler, dag-processor and triggerer until Ctrl-C")
+    web.add_argument("--offline", action="store_true", help="serve the bundled fixtures instead of elgoose.net")
+    web.add_argument("--port", type=int, default=8080, help="the UI's port on 127.0.0.1 (default 8080)")
     args = parser.parse_args()
-    return {"run": cmd_run, "migrate": cmd_migrate, "env": cmd_env}[args.command](args)
+    return {"run": cmd_run, "migrate": cmd_migrate, "env": cmd_env, "airflow": cmd_airflow}[args.command](args)
 
 
 if __name__ == "__main__":
