@@ -1,6 +1,8 @@
 # ElGoose warehouse: the commands a newcomer needs.
 #   make run            set up, then pull ElGoose -> bronze -> silver -> gold (OFFLINE=1: bundled fixtures)
 #   make test           the whole test suite (what CI runs)
+#   make airflow        Airflow's UI, scheduler, dag-processor and triggerer locally (OFFLINE=1 too)
+#   make bench          the benchmark (SCALES="1 10 100" for 100x)
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv

@@ -122,7 +122,7 @@ def songs_catalogue() -> list[dict]:
 
 # Each example builds a warehouse and runs every layer up to three times: a few examples per CI run,
 # a different few each time (Hypothesis keeps its failures in .hypothesis/ to replay them first).
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
 @given(days=histories())
 def test_bronze_silver_and_gold_invariants_hold_day_after_day(pg_server, pg_template, days, monkeypatch):
     monkeypatch.setattr(elgoose_settings, "BUSTOUT_MIN_GAP", 2)
