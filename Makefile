@@ -38,6 +38,9 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else echo "no /usr/bin/chromium and cannot install it (needs root + apt-get): tests/test_browser.py will skip"; fi
 
+bench: $(STAMP)
+	SCALES="$(or $(SCALES),1 10)" $(BIN)/python -m bench $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

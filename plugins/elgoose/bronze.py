@@ -4,17 +4,39 @@ One endpoint is one transaction: the new and changed records are COPYed into the
 bronze table, the current-version index and the pull's key set are updated, and only
 then is it committed. A failed pull or load therefore leaves that endpoint's bronze
 exactly as it was.
+
+How a response is read (bench/README.md has the measurements behind it): memory stays bounded
+whatever the response size, and work grows with what changed, not with what was served.
+
+1. The spooled body is cut into its records' raw bytes a window at a time (msgspec, in C), never
+   parsed whole. Each record's raw bytes are hashed (blake2b) and the (position, raw hash) pairs are
+   COPYed to a temporary table.
+2. ``raw_data.current_versions`` remembers the raw hash each current version was last served with.
+   A record whose raw bytes match is the current version of its key: nothing more to do. On a pull
+   of unchanged data that is every record, so nothing is parsed and no bronze row is written.
+3. The other records are parsed, put in canonical form (sorted keys: the content hash does not
+   depend on key order) and COPYed straight into bronze. The database then keeps only the new ones:
+   a record is new when its content is the first of its kind in the response and is not already its
+   key's current version; the rest (a key-order change, a duplicate inside the response) are removed
+   again in the same transaction.
+4. Counts, the current-version index, the pull and its key set are computed in SQL over the
+   temporary tables: Python never holds a set of keys or hashes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import logging
+import re
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import IO
 
 import ijson
+import msgspec
 import orjson
 import psycopg
 from psycopg import sql
@@ -27,6 +49,15 @@ from elgoose.warehouse import advisory_xact_lock, track_step
 log = logging.getLogger(__name__)
 
 _ENVELOPE_SNIFF_BYTES = 4096
+_BOM = b"\xef\xbb\xbf"
+_JSON_SPACE = b" \t\r\n"
+_HEAD_CHUNK = 64 * 1024
+# Records are cut from the body this many bytes at a time; a window is decoded as one JSON array.
+_WINDOW = 4 << 20
+# A window that still holds no complete record at this size is not a response this loader accepts.
+_MAX_PENDING = 256 << 20
+_CUT_ATTEMPTS = 256
+_COPY_BATCH = 10_000
 
 
 @dataclass
@@ -57,13 +88,16 @@ def canonical_json(record: dict) -> bytes:
         return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
     except TypeError:
         # orjson refuses lone surrogates; the stdlib escapes them instead of failing.
-        import json
-
         return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 def content_hash(canonical: bytes) -> str:
     return hashlib.blake2b(canonical, digest_size=16).hexdigest()
+
+
+def raw_hash(raw) -> str:
+    """blake2b-128 of a record's bytes exactly as served (what current_versions.raw_hash remembers)."""
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 def _check_envelope_head(body: IO[bytes], url: str) -> None:
@@ -89,21 +123,211 @@ def _envelope_error(body: IO[bytes]) -> tuple[bool, str]:
     return error, message
 
 
-def _iter_records(body: IO[bytes], url: str):
+# --- cutting the body into records ----------------------------------------------------------------
+
+
+class _Tail(msgspec.Struct):
+    data: list[msgspec.Raw] = msgspec.field(default_factory=list)
+
+
+_RAW_ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
+_TAIL = msgspec.json.Decoder(_Tail)
+_RECORD = msgspec.json.Decoder()
+
+
+def _malformed(url: str, exc: Exception) -> ElGooseError:
+    return ElGooseError(f"{url} returned malformed JSON: {exc}")
+
+
+def _find_data_array(body: IO[bytes], url: str) -> int | None:
+    """The offset just after the ``[`` that opens the envelope's top-level ``data`` array, or None.
+
+    Scans only the envelope's head (the keys before ``data``), a chunk at a time.
+    """
     body.seek(0)
-    head = body.read(3)
-    if head != b"\xef\xbb\xbf":
+    buf = body.read(_HEAD_CHUNK)
+    base, pos = 0, 3 if buf.startswith(_BOM) else 0
+    depth = 0
+    key: bytes | None = None  # the last string seen where a key of the top-level object may stand
+    value_of: bytes | None = None  # the top-level key whose value comes next
+
+    def more() -> bool:
+        nonlocal buf, base, pos
+        chunk = body.read(_HEAD_CHUNK)
+        if not chunk:
+            return False
+        base, buf, pos = base + pos, buf[pos:] + chunk, 0
+        return True
+
+    while True:
+        if pos >= len(buf) and not more():
+            return None
+        c = buf[pos : pos + 1]
+        if c in (b" ", b"\t", b"\r", b"\n"):
+            pos += 1
+        elif c == b'"':
+            end = pos + 1
+            while True:
+                end = buf.find(b'"', end)
+                if end < 0:
+                    if not more():
+                        return None
+                    end = pos + 1
+                    continue
+                slashes = 0
+                while buf[end - 1 - slashes : end - slashes] == b"\\":
+                    slashes += 1
+                if slashes % 2 == 0:
+                    break
+                end += 1
+            key = buf[pos + 1 : end] if depth == 1 and value_of is None else None
+            if depth == 1 and value_of is not None:
+                value_of = None  # a string value
+            pos = end + 1
+        elif c == b":":
+            if depth == 1:
+                value_of, key = key, None
+            pos += 1
+        elif c in (b"{", b"["):
+            if depth == 1 and value_of == b"data" and c == b"[":
+                return base + pos + 1
+            depth += 1
+            pos += 1
+        elif c in (b"}", b"]"):
+            depth -= 1
+            if depth == 1:
+                value_of = None  # the end of a nested value
+            pos += 1
+        else:
+            if depth == 1 and c == b",":
+                value_of = None
+            pos += 1
+
+
+# A high-surrogate escape without its low half: ijson reads it (as "?"), msgspec refuses it. For cutting
+# only, such an escape is swapped for one of the same length; the records keep their bytes as served.
+_LONE_HIGH_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})")
+
+
+def _decode_items(decoder: msgspec.json.Decoder, doc: bytes):
+    """Decode ``doc`` (an array, or the envelope's tail) into its records' raw bytes."""
+    if b"\\ud" not in doc and b"\\uD" not in doc:
+        items = decoder.decode(doc)
+        return items if decoder is _RAW_ARRAY else items.data
+    safe = _LONE_HIGH_SURROGATE.sub(rb"\\u0058", doc)
+    if safe == doc:
+        items = decoder.decode(doc)
+        return items if decoder is _RAW_ARRAY else items.data
+    items = decoder.decode(safe)
+    items = items if decoder is _RAW_ARRAY else items.data
+    # same length, same layout: find each record where it stands in the swapped copy, take the served bytes
+    out, pos = [], doc.index(b"[") + 1
+    for item in items:
+        length = len(memoryview(item))
+        while doc[pos : pos + 1] in (b" ", b"\t", b"\r", b"\n", b","):
+            pos += 1
+        out.append(doc[pos : pos + length])
+        pos += length
+    return out
+
+
+def _after_separator(buf: bytes, emitted: int, url: str) -> bytes:
+    """``buf`` without the white space and, between records, the comma that come before its first record."""
+    buf = buf.lstrip(_JSON_SPACE)
+    if emitted:
+        if buf[:1] == b",":
+            if buf[1:].lstrip(_JSON_SPACE)[:1] == b"]":
+                raise _malformed(url, ValueError(f"trailing comma after data item {emitted}"))
+            return buf[1:]
+        if buf[:1] != b"]":
+            raise _malformed(url, ValueError(f"expected ',' or ']' after data item {emitted}"))
+    return buf
+
+
+def _cut(buf: bytes, emitted: int, url: str) -> tuple[int, list] | None:
+    """The longest prefix of ``buf`` that is whole records (ending at a ``}`` followed by a comma), decoded."""
+    end = len(buf)
+    for _ in range(_CUT_ATTEMPTS):
+        i = buf.rfind(b"}", 0, end)
+        if i < 0:
+            return None
+        j = i + 1
+        while buf[j : j + 1] in (b" ", b"\t", b"\r", b"\n"):
+            j += 1
+        if buf[j : j + 1] == b",":
+            try:
+                return i + 1, _decode_items(_RAW_ARRAY, b"[" + _after_separator(buf[: i + 1], emitted, url) + b"]")
+            except msgspec.DecodeError:
+                pass  # that "}," was inside a string or a nested value: try the one before
+        end = i
+    return None
+
+
+def _iter_raw_records(body: IO[bytes], url: str) -> Iterator[msgspec.Raw]:
+    """Every item of the envelope's ``data`` array as its raw bytes, reading a window at a time."""
+    start = _find_data_array(body, url)
+    if start is None:  # no data array: nothing to load, as long as the body is JSON
         body.seek(0)
+        try:
+            msgspec.json.decode(body.read())
+        except msgspec.DecodeError as exc:
+            raise _malformed(url, exc) from exc
+        return
+    body.seek(start)
+    pending, emitted = b"", 0
+    while True:
+        block = body.read(_WINDOW)
+        if not block:
+            # the rest of the array, its "]" and the rest of the envelope: a valid object once prefixed
+            try:
+                items = _decode_items(_TAIL, b'{"data":[' + _after_separator(pending, emitted, url))
+            except msgspec.DecodeError as exc:
+                raise _malformed(url, exc) from exc
+            yield from items
+            return
+        pending = pending + block if pending else block
+        cut = _cut(pending, emitted, url)
+        if cut is None:
+            if len(pending) > _MAX_PENDING:
+                raise _malformed(url, ValueError(f"no complete data item in {len(pending)} bytes"))
+            continue
+        end, items = cut
+        yield from items
+        emitted += len(items)
+        pending = pending[end:]
+
+
+def _parse_record(raw: msgspec.Raw, url: str):
+    """A record's value exactly as the streaming parser (ijson, floats as float) reads it."""
     try:
-        yield from ijson.items(body, "data.item", use_float=True)
+        return _RECORD.decode(raw)
+    except msgspec.DecodeError:
+        return _ijson_record(raw, url)  # what msgspec refuses but ijson reads (e.g. a lone surrogate)
+
+
+def _ijson_record(raw: msgspec.Raw, url: str):
+    try:
+        return next(ijson.items(io.BytesIO(bytes(raw)), "", use_float=True))
     except ijson.JSONError as exc:
-        raise ElGooseError(f"{url} returned malformed JSON: {exc}") from exc
+        raise _malformed(url, exc) from exc
 
 
-def _load_current_hashes(conn: psycopg.Connection, method: str) -> set[str]:
-    with conn.cursor() as cur:
-        cur.execute("select content_hash from raw_data.current_versions where method = %s", (method,))
-        return {row[0] for row in cur}
+def _canonical(record: dict, raw: msgspec.Raw, url: str) -> bytes:
+    try:
+        return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        # an integer beyond 64 bits or a lone surrogate: read it again exactly as ijson does (ijson refuses
+        # such integers: the response is malformed, as it always was) and take the stdlib's canonical form
+        return canonical_json(_ijson_record(raw, url))
+
+
+def _jsonb_text(canonical: bytes) -> str:
+    # PostgreSQL's jsonb cannot hold U+0000; keep the record, mark the character.
+    text = canonical.decode("utf-8")
+    return text.replace("\\u0000", "\\ufffd") if "\\u0000" in text else text
+
+
+# --- loading ---------------------------------------------------------------------------------------
 
 
 def load_download(
@@ -119,45 +343,20 @@ def load_download(
     """Load a downloaded envelope into bronze in one transaction. ``conn`` must be in autocommit mode."""
     started = time.monotonic()
     method = endpoint.method
+    table = _table(method)
     _check_envelope_head(body, source_url)
     error, message = _envelope_error(body)
     if error:
         raise ElGooseError(f"{source_url} answered with an error envelope: {message or '(no message)'}")
 
-    fetched = new = unchanged = duplicates = missing_key = 0
     with conn.transaction():
         # Two loads of the same endpoint never interleave: the second waits here.
         advisory_xact_lock(conn, f"bronze:{method}")
-        current = _load_current_hashes(conn, method)
-        seen: set[str] = set()
-        keys: set[str] = set()
         with conn.cursor() as cur:
-            cur.execute(sql.SQL("select coalesce(max(id), 0) from {}").format(_table(method)))
-            last_id_before = cur.fetchone()[0]
-            with cur.copy(
-                sql.SQL("copy {} (external_id, data, content_hash, source_url, run_id) from stdin").format(
-                    _table(method)
-                )
-            ) as copy:
-                for record in _iter_records(body, source_url):
-                    fetched += 1
-                    if not isinstance(record, dict):
-                        raise ElGooseError(f"{source_url}: data item {fetched} is not an object")
-                    canonical = canonical_json(record)
-                    digest = content_hash(canonical)
-                    external_id = endpoint.external_id(record)
-                    if external_id is None:
-                        missing_key += 1
-                    keys.add(external_id if external_id is not None else f"hash:{digest}")
-                    if digest in seen:
-                        duplicates += 1
-                        continue
-                    seen.add(digest)
-                    if digest in current:
-                        unchanged += 1
-                        continue
-                    new += 1
-                    copy.write_row((external_id, _jsonb_text(canonical), digest, source_url, run_id))
+            cur.execute("set local jit = off")
+            cur.execute("set local work_mem = '64MB'")
+            cur.execute("create temporary table _pull (ord integer not null, raw_hash text not null) on commit drop")
+            fetched = _copy_raw_hashes(cur, body, source_url)
         if fetched == settings.SILENT_CAP_ROWS or (limit and fetched >= limit):
             raise ElGooseError(
                 f"{source_url} returned exactly {fetched} rows: the response was truncated "
@@ -170,9 +369,14 @@ def load_download(
                     f"{source_url} returned no rows where the last complete pull had {previous}: "
                     "an empty answer is an upstream fault, not a mass deletion; not loading it"
                 )
-        if new:
-            _record_versions(conn, method, last_id_before)
-        pull_id = _record_pull(conn, method, run_id, source_url, fetched, new, unchanged, keys)
+        last_id_before, had_versions = _classify(conn, method, table)
+        unknown, n_unknown = _unknown_positions(conn, fetched)
+        if n_unknown:
+            endpoint_copy = _copy_unknown_records(conn, endpoint, table, body, source_url, run_id, unknown)
+            if endpoint_copy != n_unknown:
+                raise RuntimeError(f"bronze {method}: copied {endpoint_copy} records, expected {n_unknown}")
+        new, unchanged, duplicates, missing_key = _settle(conn, method, table, last_id_before, n_unknown, had_versions)
+        pull_id = _record_pull(conn, method, run_id, source_url, fetched, new, unchanged)
     seconds = time.monotonic() - started
     log.info(
         "bronze %s: fetched %d, new %d, unchanged %d, duplicates %d, missing key %d, %.1f MB in %.2fs (pull %d)",
@@ -189,10 +393,163 @@ def load_download(
     return BronzeResult(method, source_url, fetched, new, unchanged, duplicates, missing_key, size, seconds)
 
 
-def _jsonb_text(canonical: bytes) -> str:
-    # PostgreSQL's jsonb cannot hold U+0000; keep the record, mark the character.
-    text = canonical.decode("utf-8")
-    return text.replace("\\u0000", "\\ufffd") if "\\u0000" in text else text
+def _copy_raw_hashes(cur: psycopg.Cursor, body: IO[bytes], url: str) -> int:
+    """Pass 1: COPY (position, raw hash) of every record to _pull; return how many records were served."""
+    fetched = 0
+    lines: list[bytes] = []
+    with cur.copy("copy _pull (ord, raw_hash) from stdin") as copy:
+        for raw in _iter_raw_records(body, url):
+            fetched += 1
+            if memoryview(raw)[:1] != b"{":
+                raise ElGooseError(f"{url}: data item {fetched} is not an object")
+            lines.append(b"%d\t%s\n" % (fetched, hashlib.blake2b(raw, digest_size=16).hexdigest().encode()))
+            if len(lines) >= _COPY_BATCH:
+                copy.write(b"".join(lines))
+                lines.clear()
+        if lines:
+            copy.write(b"".join(lines))
+    return fetched
+
+
+def _classify(conn: psycopg.Connection, method: str, table) -> tuple[int, bool]:
+    """_classified: each record with its key and content hash when its raw bytes are a current version's.
+
+    Returns the highest bronze id before this load and whether the endpoint had any current version.
+    """
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("select coalesce(max(id), 0) from {}").format(table))
+        last_id = cur.fetchone()[0]
+        cur.execute("select exists (select 1 from raw_data.current_versions where method = %s)", (method,))
+        had_versions = cur.fetchone()[0]
+        # a record served byte for byte as its key's current version was last served is that version
+        cur.execute(
+            """create temporary table _classified on commit drop as
+               select p.ord, p.raw_hash, cv.record_key, cv.content_hash
+                 from _pull p
+                 left join raw_data.current_versions cv on cv.method = %s and cv.raw_hash = p.raw_hash""",
+            (method,),
+        )
+    return last_id, had_versions
+
+
+def _unknown_positions(conn: psycopg.Connection, fetched: int) -> tuple[bytearray, int]:
+    """A bitmap (one bit per record) of the records whose raw bytes match no current version."""
+    bits = bytearray(fetched // 8 + 1)
+    count = 0
+    with conn.cursor(name="elgoose_bronze_unknown") as cur:
+        cur.itersize = 50_000
+        cur.execute("select ord from _classified where record_key is null")
+        for (ord_,) in cur:
+            bits[ord_ >> 3] |= 1 << (ord_ & 7)
+            count += 1
+    return bits, count
+
+
+def _copy_unknown_records(conn, endpoint: Endpoint, table, body, url: str, run_id, unknown: bytearray) -> int:
+    """Pass 2: parse the unknown records and COPY them into bronze, in response order; return how many."""
+    copied = 0
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            sql.SQL("copy {} (external_id, data, content_hash, source_url, run_id) from stdin").format(table)
+        ) as copy,
+    ):
+        for ord_, raw in enumerate(_iter_raw_records(body, url), start=1):
+            if not unknown[ord_ >> 3] & (1 << (ord_ & 7)):
+                continue
+            record = _parse_record(raw, url)
+            if not isinstance(record, dict):
+                raise ElGooseError(f"{url}: data item {ord_} is not an object")
+            canonical = _canonical(record, raw, url)
+            copy.write_row((endpoint.external_id(record), _jsonb_text(canonical), content_hash(canonical), url, run_id))
+            copied += 1
+    return copied
+
+
+def _settle(
+    conn: psycopg.Connection, method: str, table, last_id: int, n_unknown: int, had_versions: bool
+) -> tuple[int, int, int, int]:
+    """Keep only the new appended rows, update current_versions; return new, unchanged, duplicates, missing key.
+
+    A record is a duplicate when an earlier record of the response has the same content, unchanged when
+    its content is its key's current version, new otherwise (exactly the rules of a set-based pass).
+    """
+    params = {"method": method, "last_id": last_id}
+    with conn.cursor() as cur:
+        # every served record: known ones from current_versions, the appended ones from bronze (the k-th
+        # appended row, by id, is the k-th unknown record, by position: they were COPYed in that order)
+        cur.execute(
+            sql.SQL("""
+            create temporary table _records on commit drop as
+            select ord, raw_hash, record_key, content_hash, null::bigint as bronze_id
+              from _classified
+             where record_key is not null
+            union all
+            select u.ord, u.raw_hash, coalesce(a.external_id, 'hash:' || a.content_hash), a.content_hash, a.id
+              from (select ord, raw_hash, row_number() over (order by ord) as n
+                      from _classified where record_key is null) u
+              join (select id, external_id, content_hash, row_number() over (order by id) as n
+                      from {table} where id > %(last_id)s) a using (n)
+            """).format(table=table),
+            params,
+        )
+        cur.execute(
+            """select count(*), count(*) filter (where record_key = 'hash:' || content_hash),
+                      (select count(*) from (select 1 from _records group by content_hash) d)
+                 from _records"""
+        )
+        fetched, missing_key, distinct = cur.fetchone()
+        new = 0
+        if n_unknown and not had_versions and distinct == fetched:
+            # the first load of an endpoint without duplicates (the usual bulk case): every record is new
+            new = n_unknown
+            cur.execute(
+                """insert into raw_data.current_versions (method, record_key, content_hash, bronze_id, raw_hash)
+                   select distinct on (record_key) %(method)s, record_key, content_hash, bronze_id, raw_hash
+                     from _records
+                    order by record_key, bronze_id desc""",
+                params,
+            )
+        elif n_unknown:
+            cur.execute(
+                """create temporary table _new on commit drop as
+                   select r.bronze_id, r.record_key, r.content_hash, r.raw_hash
+                     from _records r
+                     join (select content_hash, min(ord) as first_ord from _records group by content_hash) f
+                       using (content_hash)
+                    where r.bronze_id is not null
+                      and r.ord = f.first_ord
+                      and not exists (select 1 from raw_data.current_versions cv
+                                       where cv.method = %(method)s and cv.record_key = r.record_key
+                                         and cv.content_hash = r.content_hash)""",
+                params,
+            )
+            new = cur.rowcount
+            if new < n_unknown:
+                # a duplicate inside the response, or a known content served in new bytes: not a version
+                cur.execute(
+                    sql.SQL("""delete from {table} b
+                                where b.id > %(last_id)s
+                                  and not exists (select 1 from _new n where n.bronze_id = b.id)""").format(
+                        table=table
+                    ),
+                    params,
+                )
+            if new:
+                _record_versions(conn, method)
+            if new < n_unknown:
+                # remember the new bytes of a current version, so that they are known next time
+                cur.execute(
+                    """update raw_data.current_versions cv
+                          set raw_hash = r.raw_hash
+                         from (select distinct on (record_key) record_key, content_hash, raw_hash
+                                 from _records where bronze_id is not null
+                                order by record_key, ord desc) r
+                        where cv.method = %(method)s and cv.record_key = r.record_key
+                          and cv.content_hash = r.content_hash and cv.raw_hash is distinct from r.raw_hash""",
+                    params,
+                )
+    return new, distinct - new, fetched - distinct, missing_key
 
 
 def _previous_fetch_count(conn: psycopg.Connection, method: str) -> int:
@@ -202,28 +559,50 @@ def _previous_fetch_count(conn: psycopg.Connection, method: str) -> int:
     return row[0] if row else 0
 
 
-def _record_versions(conn: psycopg.Connection, method: str, after_id: int) -> None:
-    """Point ``current_versions`` at the versions this load appended (ids above ``after_id``)."""
+def _record_versions(conn: psycopg.Connection, method: str) -> None:
+    """Point ``current_versions`` at the versions this load appended (the latest one of each key)."""
     with conn.cursor() as cur:
         cur.execute(
-            sql.SQL("""
-            insert into raw_data.current_versions as cv (method, record_key, content_hash, bronze_id)
-            select distinct on (record_key) %(method)s, record_key, content_hash, id
-            from (
-                select coalesce(external_id, 'hash:' || content_hash) as record_key, content_hash, id
-                from {table}
-                where id > %(after_id)s
-            ) appended
-            order by record_key, id desc
-            on conflict (method, record_key) do update
-               set content_hash = excluded.content_hash, bronze_id = excluded.bronze_id
-            """).format(table=_table(method)),
-            {"method": method, "after_id": after_id},
+            """
+            with latest as (
+                select distinct on (record_key) record_key, content_hash, bronze_id, raw_hash
+                  from _new
+                 order by record_key, bronze_id desc
+            ),
+            changed as (
+                update raw_data.current_versions cv
+                   set content_hash = l.content_hash, bronze_id = l.bronze_id, raw_hash = l.raw_hash
+                  from latest l
+                 where cv.method = %(method)s and cv.record_key = l.record_key
+                returning 1
+            )
+            insert into raw_data.current_versions (method, record_key, content_hash, bronze_id, raw_hash)
+            select %(method)s, l.record_key, l.content_hash, l.bronze_id, l.raw_hash
+              from latest l
+             where not exists (select 1 from raw_data.current_versions cv
+                                where cv.method = %(method)s and cv.record_key = l.record_key)
+            """,
+            {"method": method},
         )
 
 
-def _record_pull(conn, method, run_id, source_url, fetched, new, unchanged, keys: set[str]) -> int:
-    keyset_hash = hashlib.blake2b("\n".join(sorted(keys)).encode(), digest_size=16).hexdigest()
+def _keyset_hash(conn: psycopg.Connection) -> str:
+    """blake2b of the response's record keys, sorted and joined by newlines, streamed from _records."""
+    digest = hashlib.blake2b(digest_size=16)
+    first = True
+    with conn.cursor(name="elgoose_bronze_keys") as cur:
+        cur.itersize = 50_000
+        cur.execute('select record_key from _records group by record_key order by record_key collate "C"')
+        for (key,) in cur:
+            if not first:
+                digest.update(b"\n")
+            digest.update(key.encode())
+            first = False
+    return digest.hexdigest()
+
+
+def _record_pull(conn, method, run_id, source_url, fetched, new, unchanged) -> int:
+    keyset_hash = _keyset_hash(conn)
     with conn.cursor() as cur:
         cur.execute(
             "select keyset_hash from raw_data.pulls where method = %s order by id desc limit 1",
@@ -239,9 +618,11 @@ def _record_pull(conn, method, run_id, source_url, fetched, new, unchanged, keys
         pull_id = cur.fetchone()[0]
         if previous is None or previous[0] != keyset_hash:
             cur.execute("delete from raw_data.pull_keys where method = %s", (method,))
-            with cur.copy("copy raw_data.pull_keys (method, external_id, pull_id) from stdin") as copy:
-                for key in keys:
-                    copy.write_row((method, key, pull_id))
+            cur.execute(
+                """insert into raw_data.pull_keys (method, external_id, pull_id)
+                   select %s, record_key, %s from _records group by record_key order by record_key""",
+                (method, pull_id),
+            )
     return pull_id
 
 

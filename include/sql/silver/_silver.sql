@@ -4,6 +4,10 @@
     begin(method)          lock the endpoint against concurrent bronze/silver work, optionally
                            re-mark its current bronze versions unprocessed (force_reprocess), and
                            collect the newest unprocessed version of each record into _unprocessed
+                           (ids and keys only: the payloads stay in bronze, read once by bronze_rows)
+    bronze_rows(method, fields)  the FROM clause of a _typed query: _unprocessed (u) joined to its bronze
+                           rows (b), and r: the listed record keys, each read once per row as text
+                           (jsonb_to_record; V004's text_to_* helpers type them)
     upsert(...)            quarantine what cannot be typed, upsert the rest without rewriting
                            unchanged rows, count inserted/updated/unchanged/rejected
     apply_deletions(...)   remove rows that the latest complete pull no longer serves (refusing a
@@ -12,9 +16,22 @@
 
   Values reach the SQL only as bind parameters: %(run_id)s, %(force_reprocess)s,
   %(max_delete_fraction)s, %(min_rows_for_delete_guard)s. Table and column names are fixed here.
+
+  Performance (bench/README.md): JIT is off for these transactions (compiling the wide typing
+  expressions costs more than it saves: 8 s of 12 s on 85k setlist rows); _typed holds typed columns
+  only, never the jsonb payload (a reject's payload is read back from bronze by id).
 -#}
 
+{% macro processed_through(method) -%}
+(select coalesce(max(id), 0) from raw_data.{{ method }} where is_processed)
+{%- endmacro %}
+
+
 {% macro begin(method) -%}
+set local jit = off;
+
+set local work_mem = '64MB';
+
 select pg_advisory_xact_lock(hashtextextended('elgoose:bronze:{{ method }}', 0));
 
 create temporary table _counts (metric text primary key, n bigint not null) on commit drop;
@@ -27,21 +44,38 @@ update raw_data.{{ method }} b
    and b.id = cv.bronze_id
    and b.is_processed;
 
+-- Bronze only appends (ids ascend) and silver marks every row it reads, so the unprocessed rows are the
+-- ones above the newest processed row, found through the primary key (no index on is_processed: its
+-- marking is then a HOT update). force_reprocess re-marks older rows above: it reads them all.
 create temporary table _unprocessed on commit drop as
 select distinct on (coalesce(external_id, 'hash:' || content_hash))
-       id as bronze_id, external_id, content_hash, data
+       id as bronze_id, external_id, content_hash
   from raw_data.{{ method }}
  where not is_processed
+   and (id > {{ processed_through(method) }} or %(force_reprocess)s)
  order by coalesce(external_id, 'hash:' || content_hash), id desc;
+
+analyze _unprocessed;
+{%- endmacro %}
+
+
+{% macro bronze_rows(method, fields) -%}
+{#- fields: the record keys the file reads, each extracted once per row as text into r.<key> -#}
+_unprocessed u
+  join raw_data.{{ method }} b on b.id = u.bronze_id
+ cross join lateral jsonb_to_record(b.data)
+       as r({% for f in fields %}"{{ f }}" text{% if not loop.last %}, {% endif %}{% endfor %})
 {%- endmacro %}
 
 
 {% macro upsert(method, table, key, columns, checks) -%}
 {#- checks: list of (condition that makes the record unusable, reason) -#}
 insert into silver.rejects (source_table, bronze_id, external_id, reason, payload, run_id)
-select '{{ method }}', bronze_id, external_id, reject_reason, data, %(run_id)s
+select '{{ method }}', bronze_id, external_id, reject_reason,
+       (select b.data from raw_data.{{ method }} b where b.id = checked.bronze_id), %(run_id)s
   from (
-        select *,
+        select bronze_id,
+               external_id,
                case
                {%- for condition, reason in checks %}
                    when {{ condition }} then '{{ reason }}'
@@ -63,19 +97,26 @@ with usable as (
      where not ({% for condition, _ in checks %}{{ condition }}{% if not loop.last %} or {% endif %}{% endfor %})
      order by {{ key | join(', ') }}, bronze_id desc
 ),
-written as (
-    insert into silver.{{ table }} as t ({{ columns | join(', ') }}, row_hash, bronze_id)
-    select {{ columns | join(', ') }}, row_hash, bronze_id from usable
-    on conflict ({{ key | join(', ') }}) do update
-       set {% for column in columns if column not in key %}{{ column }} = excluded.{{ column }}, {% endfor %}
-           row_hash = excluded.row_hash, bronze_id = excluded.bronze_id, loaded_at = now()
-     where t.row_hash is distinct from excluded.row_hash
-    returning (xmax = 0) as inserted
+-- update the changed rows, insert the new keys: both read the table as it was before this statement
+updated as (
+    update silver.{{ table }} as t
+       set {% for column in columns if column not in key %}{{ column }} = u.{{ column }}, {% endfor %}
+           row_hash = u.row_hash, bronze_id = u.bronze_id, loaded_at = now()
+      from usable u
+     where {% for k in key %}t.{{ k }} = u.{{ k }} and {% endfor %}t.row_hash is distinct from u.row_hash
+    returning 1
+),
+inserted as (
+    insert into silver.{{ table }} ({{ columns | join(', ') }}, row_hash, bronze_id)
+    select {{ columns | join(', ') }}, row_hash, bronze_id
+      from usable u
+     where not exists (select 1 from silver.{{ table }} t
+                        where {% for k in key %}t.{{ k }} = u.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %})
+    returning 1
 )
 insert into _counts
 select metric, n
-  from (select count(*) filter (where inserted) as inserted, count(*) filter (where not inserted) as updated
-          from written) w
+  from (select (select count(*) from inserted) as inserted, (select count(*) from updated) as updated) w
  cross join lateral (values ('inserted', w.inserted), ('updated', w.updated),
                             ('unchanged', (select count(*) from usable) - w.inserted - w.updated)) v(metric, n);
 {%- endmacro %}
@@ -126,6 +167,7 @@ with marked as (
     update raw_data.{{ method }}
        set is_processed = true, processed_at = now()
      where not is_processed
+       and (id > {{ processed_through(method) }} or %(force_reprocess)s)
     returning 1
 )
 insert into _counts select 'processed', count(*) from marked;

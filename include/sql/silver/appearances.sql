@@ -5,19 +5,18 @@
 {{ silver.begin('appearances') }}
 
 create temporary table _typed on commit drop as
-select bronze_id,
-       external_id,
-       data,
-       silver.to_bigint(data -> 'show_id')        as show_id,
-       silver.to_int(data -> 'person_id')         as person_id,
-       nullif(data ->> 'appearance_type', '')     as appearance_type,
-       silver.to_date(data ->> 'showdate')        as show_date,
-       silver.to_int(data -> 'artist_id')         as artist_id,
-       silver.clean_text(data ->> 'artist_name')  as artist_name,
-       silver.clean_text(data ->> 'personname')   as person_name,
-       nullif(data ->> 'slug', '')                as person_slug,
-       silver.clean_text(data ->> 'notes')        as notes
-  from _unprocessed;
+select u.bronze_id,
+       u.external_id,
+       silver.text_to_bigint(r.show_id)        as show_id,
+       silver.text_to_int(r.person_id)         as person_id,
+       nullif(r.appearance_type, '')     as appearance_type,
+       silver.to_date(r.showdate)        as show_date,
+       silver.text_to_int(r.artist_id)         as artist_id,
+       silver.clean_text(r.artist_name)  as artist_name,
+       silver.clean_text(r.personname)   as person_name,
+       nullif(r.slug, '')                as person_slug,
+       silver.clean_text(r.notes)        as notes
+  from {{ silver.bronze_rows('appearances', ['show_id', 'person_id', 'appearance_type', 'showdate', 'artist_id', 'artist_name', 'personname', 'slug', 'notes']) }};
 
 {{ silver.upsert('appearances', 'appearances', ['show_id', 'person_id', 'appearance_type'],
     ['show_id', 'person_id', 'appearance_type', 'show_date', 'artist_id', 'artist_name', 'person_name',

@@ -5,26 +5,25 @@
 {{ silver.begin('jamcharts') }}
 
 create temporary table _typed on commit drop as
-select bronze_id,
-       external_id,
-       data,
-       silver.to_bigint(data -> 'uniqueid')          as unique_id,
-       silver.to_bigint(data -> 'showid')            as show_id,
-       silver.to_date(data ->> 'showdate')           as show_date,
-       silver.to_int(data -> 'artist_id')            as artist_id,
-       case when silver.to_int(data -> 'song_id') = 1 then null
-            else silver.to_int(data -> 'song_id') end as song_id,
-       silver.clean_text(data ->> 'songname')        as song_name,
-       nullif(data ->> 'song_slug', '')              as song_slug,
-       nullif(btrim(data ->> 'setnumber'), '')       as set_number,
-       silver.to_int(data -> 'position')             as position,
-       silver.track_seconds(data ->> 'tracktime')    as track_seconds,
-       silver.clean_text(data ->> 'jamchartnote')    as jamchart_note,
-       silver.clean_text(data ->> 'footnote')        as footnote,
-       silver.to_bool(data -> 'isrecommended')       as is_recommended,
-       silver.clean_text(data ->> 'venuename')       as venue_name,
-       nullif(data ->> 'permalink', '')              as permalink
-  from _unprocessed;
+select u.bronze_id,
+       u.external_id,
+       silver.text_to_bigint(r.uniqueid)          as unique_id,
+       silver.text_to_bigint(r.showid)            as show_id,
+       silver.to_date(r.showdate)           as show_date,
+       silver.text_to_int(r.artist_id)            as artist_id,
+       case when silver.text_to_int(r.song_id) = 1 then null
+            else silver.text_to_int(r.song_id) end as song_id,
+       silver.clean_text(r.songname)        as song_name,
+       nullif(r.song_slug, '')              as song_slug,
+       nullif(btrim(r.setnumber), '')       as set_number,
+       silver.text_to_int(r.position)             as position,
+       silver.track_seconds(r.tracktime)    as track_seconds,
+       silver.clean_text(r.jamchartnote)    as jamchart_note,
+       silver.clean_text(r.footnote)        as footnote,
+       silver.text_to_bool(r.isrecommended)       as is_recommended,
+       silver.clean_text(r.venuename)       as venue_name,
+       nullif(r.permalink, '')              as permalink
+  from {{ silver.bronze_rows('jamcharts', ['uniqueid', 'showid', 'showdate', 'artist_id', 'song_id', 'songname', 'song_slug', 'setnumber', 'position', 'tracktime', 'jamchartnote', 'footnote', 'isrecommended', 'venuename', 'permalink']) }};
 
 {{ silver.upsert('jamcharts', 'jamcharts', ['unique_id'],
     ['unique_id', 'show_id', 'show_date', 'artist_id', 'song_id', 'song_name', 'song_slug', 'set_number',

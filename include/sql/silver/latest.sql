@@ -5,27 +5,26 @@
 {{ silver.begin('latest') }}
 
 create temporary table _typed on commit drop as
-select bronze_id,
-       external_id,
-       data,
-       silver.to_bigint(data -> 'uniqueid')        as unique_id,
-       silver.to_bigint(data -> 'show_id')         as show_id,
-       silver.to_date(data ->> 'showdate')         as show_date,
-       silver.to_int(data -> 'artist_id')          as artist_id,
-       silver.to_int(data -> 'venue_id')           as venue_id,
-       silver.clean_text(data ->> 'venuename')     as venue_name,
-       case when silver.to_int(data -> 'song_id') = 1 then null
-            else silver.to_int(data -> 'song_id') end as song_id,
-       silver.clean_text(data ->> 'songname')      as song_name,
-       nullif(btrim(data ->> 'setnumber'), '')     as set_number,
-       case when nullif(btrim(data ->> 'setnumber'), '') is null then null
-            when btrim(data ->> 'setnumber') = 'e' then 'Encore'
-            when left(btrim(data ->> 'setnumber'), 1) = 'e' then 'Encore ' || substr(btrim(data ->> 'setnumber'), 2)
-            else 'Set ' || btrim(data ->> 'setnumber') end as set_label,
-       silver.to_int(data -> 'position')           as position,
-       data ->> 'transition'                       as transition,
-       silver.clean_text(data ->> 'footnote')      as footnote
-  from _unprocessed;
+select u.bronze_id,
+       u.external_id,
+       silver.text_to_bigint(r.uniqueid)        as unique_id,
+       silver.text_to_bigint(r.show_id)         as show_id,
+       silver.to_date(r.showdate)         as show_date,
+       silver.text_to_int(r.artist_id)          as artist_id,
+       silver.text_to_int(r.venue_id)           as venue_id,
+       silver.clean_text(r.venuename)     as venue_name,
+       case when silver.text_to_int(r.song_id) = 1 then null
+            else silver.text_to_int(r.song_id) end as song_id,
+       silver.clean_text(r.songname)      as song_name,
+       nullif(btrim(r.setnumber), '')     as set_number,
+       case when nullif(btrim(r.setnumber), '') is null then null
+            when btrim(r.setnumber) = 'e' then 'Encore'
+            when left(btrim(r.setnumber), 1) = 'e' then 'Encore ' || substr(btrim(r.setnumber), 2)
+            else 'Set ' || btrim(r.setnumber) end as set_label,
+       silver.text_to_int(r.position)           as position,
+       r.transition                       as transition,
+       silver.clean_text(r.footnote)      as footnote
+  from {{ silver.bronze_rows('latest', ['uniqueid', 'show_id', 'showdate', 'artist_id', 'venue_id', 'venuename', 'song_id', 'songname', 'setnumber', 'position', 'transition', 'footnote']) }};
 
 {{ silver.upsert('latest', 'latest', ['unique_id'],
     ['unique_id', 'show_id', 'show_date', 'artist_id', 'venue_id', 'venue_name', 'song_id', 'song_name',

@@ -4,15 +4,14 @@
 {{ silver.begin('links') }}
 
 create temporary table _typed on commit drop as
-select bronze_id,
-       external_id,
-       data,
-       silver.to_int(data -> 'link_id')               as link_id,
-       silver.to_bigint(data -> 'show_id')            as show_id,
-       silver.clean_text(data ->> 'description')      as description,
-       nullif(btrim(data ->> 'url'), '')              as url,
-       silver.to_timestamptz(data ->> 'updated_at')   as updated_at
-  from _unprocessed;
+select u.bronze_id,
+       u.external_id,
+       silver.text_to_int(r.link_id)               as link_id,
+       silver.text_to_bigint(r.show_id)            as show_id,
+       silver.clean_text(r.description)      as description,
+       nullif(btrim(r.url), '')              as url,
+       silver.to_timestamptz(r.updated_at)   as updated_at
+  from {{ silver.bronze_rows('links', ['link_id', 'show_id', 'description', 'url', 'updated_at']) }};
 
 {{ silver.upsert('links', 'links', ['link_id'],
     ['link_id', 'show_id', 'description', 'url', 'updated_at'],

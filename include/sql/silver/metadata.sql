@@ -5,20 +5,19 @@
 {{ silver.begin('metadata') }}
 
 create temporary table _typed on commit drop as
-select bronze_id,
-       external_id,
-       data,
-       content_hash                               as metadata_key,
-       silver.to_bigint(data -> 'show_id')        as show_id,
-       silver.to_int(data -> 'song_id')           as song_id,
-       silver.clean_text(data ->> 'meta_name')    as meta_name,
-       silver.clean_text(data ->> 'value')        as value,
-       data                                       as payload
-  from _unprocessed;
+select u.bronze_id,
+       u.external_id,
+       u.content_hash                               as metadata_key,
+       silver.text_to_bigint(r.show_id)        as show_id,
+       silver.text_to_int(r.song_id)           as song_id,
+       silver.clean_text(r.meta_name)    as meta_name,
+       silver.clean_text(r.value)        as value,
+       b.data                                       as payload
+  from {{ silver.bronze_rows('metadata', ['show_id', 'song_id', 'meta_name', 'value']) }};
 
 {{ silver.upsert('metadata', 'metadata', ['metadata_key'],
     ['metadata_key', 'show_id', 'song_id', 'meta_name', 'value', 'payload'],
-    [('jsonb_typeof(data) <> \'object\'', 'record is not a JSON object')]) }}
+    [('jsonb_typeof(payload) <> \'object\'', 'record is not a JSON object')]) }}
 
 {{ silver.apply_deletions('metadata', 'metadata', "'hash:' || t.metadata_key") }}
 

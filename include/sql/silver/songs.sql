@@ -5,17 +5,16 @@
 {{ silver.begin('songs') }}
 
 create temporary table _typed on commit drop as
-select bronze_id,
-       external_id,
-       data,
-       silver.to_int(data -> 'id')                  as song_id,
-       silver.clean_text(data ->> 'name')           as song_name,
-       nullif(data ->> 'slug', '')                  as slug,
-       silver.to_bool(data -> 'isoriginal')         as is_original,
-       silver.clean_text(data ->> 'original_artist') as original_artist,
-       silver.to_timestamptz(data ->> 'created_at') as created_at,
-       silver.to_timestamptz(data ->> 'updated_at') as updated_at
-  from _unprocessed;
+select u.bronze_id,
+       u.external_id,
+       silver.text_to_int(r.id)                  as song_id,
+       silver.clean_text(r.name)           as song_name,
+       nullif(r.slug, '')                  as slug,
+       silver.text_to_bool(r.isoriginal)         as is_original,
+       silver.clean_text(r.original_artist) as original_artist,
+       silver.to_timestamptz(r.created_at) as created_at,
+       silver.to_timestamptz(r.updated_at) as updated_at
+  from {{ silver.bronze_rows('songs', ['id', 'name', 'slug', 'isoriginal', 'original_artist', 'created_at', 'updated_at']) }};
 
 {{ silver.upsert('songs', 'songs', ['song_id'],
     ['song_id', 'song_name', 'slug', 'is_original', 'original_artist', 'created_at', 'updated_at'],

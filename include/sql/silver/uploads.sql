@@ -5,18 +5,17 @@
 {{ silver.begin('uploads') }}
 
 create temporary table _typed on commit drop as
-select bronze_id,
-       external_id,
-       data,
-       silver.to_int(data -> 'id')                    as upload_id,
-       silver.to_bigint(data -> 'show_id')            as show_id,
-       silver.to_date(data ->> 'showdate')            as show_date,
-       nullif(btrim(coalesce(data ->> 'URL', data ->> 'url')), '') as url,
-       silver.clean_text(data ->> 'img_name')         as image_name,
-       silver.clean_text(data ->> 'upload_type')      as upload_type,
-       silver.clean_text(data ->> 'attribution')      as attribution,
-       silver.to_timestamptz(data ->> 'created_at')   as created_at
-  from _unprocessed;
+select u.bronze_id,
+       u.external_id,
+       silver.text_to_int(r.id)                    as upload_id,
+       silver.text_to_bigint(r.show_id)            as show_id,
+       silver.to_date(r.showdate)            as show_date,
+       nullif(btrim(coalesce(r."URL", r.url)), '') as url,
+       silver.clean_text(r.img_name)         as image_name,
+       silver.clean_text(r.upload_type)      as upload_type,
+       silver.clean_text(r.attribution)      as attribution,
+       silver.to_timestamptz(r.created_at)   as created_at
+  from {{ silver.bronze_rows('uploads', ['id', 'show_id', 'showdate', 'URL', 'url', 'img_name', 'upload_type', 'attribution', 'created_at']) }};
 
 {{ silver.upsert('uploads', 'uploads', ['upload_id'],
     ['upload_id', 'show_id', 'show_date', 'url', 'image_name', 'upload_type', 'attribution', 'created_at'],

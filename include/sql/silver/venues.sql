@@ -4,18 +4,17 @@
 {{ silver.begin('venues') }}
 
 create temporary table _typed on commit drop as
-select bronze_id,
-       external_id,
-       data,
-       silver.to_int(data -> 'venue_id')        as venue_id,
-       silver.clean_text(data ->> 'venuename')  as venue_name,
-       nullif(data ->> 'slug', '')              as slug,
-       silver.clean_text(data ->> 'city')       as city,
-       silver.clean_text(data ->> 'state')      as state,
-       silver.clean_text(data ->> 'country')    as country,
-       silver.clean_text(data ->> 'zip')        as zip,
-       nullif(silver.to_int(data -> 'capacity'), 0) as capacity
-  from _unprocessed;
+select u.bronze_id,
+       u.external_id,
+       silver.text_to_int(r.venue_id)        as venue_id,
+       silver.clean_text(r.venuename)  as venue_name,
+       nullif(r.slug, '')              as slug,
+       silver.clean_text(r.city)       as city,
+       silver.clean_text(r.state)      as state,
+       silver.clean_text(r.country)    as country,
+       silver.clean_text(r.zip)        as zip,
+       nullif(silver.text_to_int(r.capacity), 0) as capacity
+  from {{ silver.bronze_rows('venues', ['venue_id', 'venuename', 'slug', 'city', 'state', 'country', 'zip', 'capacity']) }};
 
 {{ silver.upsert('venues', 'venues', ['venue_id'],
     ['venue_id', 'venue_name', 'slug', 'city', 'state', 'country', 'zip', 'capacity'],

@@ -1,0 +1,1 @@
+"""The ElGoose warehouse benchmark (``make bench``); see bench/README.md."""

@@ -1,0 +1,156 @@
+"""The two baselines every layer is compared with, on the same records and the same database.
+
+floor   ``COPY`` of the raw records (one JSON object per line, pre-split, streamed from disk as is)
+        into bare ``jsonb`` tables, then ONE set-based ``INSERT ... SELECT`` of setlists into an
+        unindexed typed table (a subset of silver.setlists' columns, plain casts). Loading the same
+        records into PostgreSQL and typing them cannot take less.
+naive   the replaced system's way: per record, ``SELECT`` by key, then ``INSERT`` or ``UPDATE``
+        (one round trip each, psycopg, autocommit: every write is its own transaction). Slow, so
+        above ``max_full`` records it runs on a deterministic sample (every k-th record) and the
+        time is extrapolated linearly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from pathlib import Path
+
+import orjson
+import psycopg
+from psycopg import sql
+
+from elgoose.endpoints import ENDPOINTS, METHODS
+
+# CSV with a quote and delimiter that JSON text never contains raw: each line arrives verbatim.
+_COPY_JSONL = "copy {} (data) from stdin with (format csv, quote e'\\x01', delimiter e'\\x02')"
+
+FLOOR_TYPED = """
+insert into bench_floor.setlists_typed
+select (data ->> 'uniqueid')::bigint,
+       (data ->> 'show_id')::bigint,
+       (data ->> 'showdate')::date,
+       (data ->> 'showorder')::integer,
+       (data ->> 'showyear')::integer,
+       (data ->> 'artist_id')::integer,
+       (data ->> 'venue_id')::integer,
+       (data ->> 'song_id')::integer,
+       data ->> 'songname',
+       data ->> 'setnumber',
+       (data ->> 'position')::integer,
+       (data ->> 'transition_id')::integer,
+       data ->> 'transition',
+       data ->> 'footnote',
+       (data ->> 'isjamchart')::integer = 1,
+       data ->> 'tourname'
+  from bench_floor.setlists
+"""
+
+FLOOR_TYPED_TABLE = """
+create table bench_floor.setlists_typed (
+    unique_id bigint, show_id bigint, show_date date, show_order integer, show_year integer, artist_id integer,
+    venue_id integer, song_id integer, song_name text, set_number text, position integer, transition_id integer,
+    transition text, footnote text, is_jamchart boolean, tour_name text)
+"""
+
+
+def _stream_file(copy, path: Path) -> None:
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            copy.write(block)
+
+
+def floor(conn: psycopg.Connection, folder: Path, records: dict[str, int]) -> dict:
+    """Time the floor; returns seconds of the COPY and of the INSERT ... SELECT, and sizes."""
+    conn.execute("drop schema if exists bench_floor cascade")
+    conn.execute("create schema bench_floor")
+    for method in METHODS:
+        conn.execute(sql.SQL("create table {} (data jsonb not null)").format(sql.Identifier("bench_floor", method)))
+    conn.execute(FLOOR_TYPED_TABLE)
+    checkpoint(conn)
+    started = time.perf_counter()
+    with conn.cursor() as cur:
+        for method in METHODS:
+            with cur.copy(sql.SQL(_COPY_JSONL).format(sql.Identifier("bench_floor", method))) as copy:
+                _stream_file(copy, folder / f"{method}.jsonl")
+    copy_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    typed = conn.execute(FLOOR_TYPED).rowcount
+    typed_seconds = time.perf_counter() - started
+    size = conn.execute(
+        "select sum(pg_total_relation_size(c.oid)) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname = 'bench_floor' and c.relkind = 'r'"
+    ).fetchone()[0]
+    conn.execute("drop schema bench_floor cascade")
+    return {
+        "copy_seconds": copy_seconds,
+        "typed_seconds": typed_seconds,
+        "seconds": copy_seconds + typed_seconds,
+        "records": sum(records.values()),
+        "typed_rows": typed,
+        "bytes": int(size or 0),
+    }
+
+
+def naive(conn: psycopg.Connection, folder: Path, records: dict[str, int], max_full: int) -> dict:
+    """Time the per-record select-then-insert/update loop (sampled above ``max_full`` records)."""
+    total = sum(records.values())
+    step = max(1, -(-total // max_full)) if max_full and total > max_full else 1
+    conn.execute("drop schema if exists bench_naive cascade")
+    conn.execute("create schema bench_naive")
+    for method in METHODS:
+        conn.execute(
+            sql.SQL(
+                "create table {} (record_key text primary key, content_hash text not null, data jsonb not null, "
+                "loaded_at timestamptz not null default now())"
+            ).format(sql.Identifier("bench_naive", method))
+        )
+    checkpoint(conn)
+    done = inserted = updated = 0
+    index = 0
+    started = time.perf_counter()
+    with conn.cursor() as cur:
+        for method in METHODS:
+            table = sql.Identifier("bench_naive", method)
+            select = sql.SQL("select content_hash from {} where record_key = %s").format(table)
+            insert = sql.SQL("insert into {} (record_key, content_hash, data) values (%s, %s, %s::jsonb)").format(table)
+            update = sql.SQL(
+                "update {} set content_hash = %s, data = %s::jsonb, loaded_at = now() where record_key = %s"
+            ).format(table)
+            endpoint = ENDPOINTS[method]
+            with open(folder / f"{method}.jsonl", "rb") as f:
+                for line in f:
+                    index += 1
+                    if (index - 1) % step:
+                        continue
+                    record = orjson.loads(line)
+                    canonical = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+                    digest = hashlib.blake2b(canonical, digest_size=16).hexdigest()
+                    key = endpoint.external_id(record) or f"hash:{digest}"
+                    row = cur.execute(select, (key,)).fetchone()
+                    if row is None:
+                        cur.execute(insert, (key, digest, canonical.decode()))
+                        inserted += 1
+                    elif row[0] != digest:
+                        cur.execute(update, (digest, canonical.decode(), key))
+                        updated += 1
+                    done += 1
+    measured = time.perf_counter() - started
+    conn.execute("drop schema bench_naive cascade")
+    return {
+        "records": total,
+        "sampled": done,
+        "step": step,
+        "measured_seconds": measured,
+        "seconds": measured * total / done if done else 0.0,
+        "extrapolated": step > 1,
+        "inserted": inserted,
+        "updated": updated,
+    }
+
+
+def checkpoint(conn: psycopg.Connection) -> None:
+    """Start each timed phase without the previous phase's dirty buffers (needs pg_checkpoint; else skip)."""
+    with contextlib.suppress(psycopg.Error):
+        conn.execute("checkpoint")
