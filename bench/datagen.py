@@ -29,6 +29,8 @@ from pathlib import Path
 
 import orjson
 
+from fake_elgoose import METHODS
+
 ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT_DIR = ROOT.parent / "shared" / "elgoose" / "snapshot"
 DATA_DIR = ROOT / "bench" / "data"
@@ -190,18 +192,7 @@ def ensure(scale: int, *, regenerate: bool = False) -> tuple[Path, dict]:
     scaler = Scaler(base)
     counts: dict[str, int] = {}
     sizes: dict[str, int] = {}
-    for method in (
-        "venues",
-        "shows",
-        "songs",
-        "setlists",
-        "latest",
-        "jamcharts",
-        "appearances",
-        "links",
-        "uploads",
-        "metadata",
-    ):
+    for method in METHODS:
         rows = base.get(method, [])
         if method in CATALOGUES:
             copies = [(0, rows)]
