@@ -73,19 +73,26 @@ def test_nul_bytes_and_invalid_unicode_escapes_do_not_break_the_batch(warehouse,
     surrogate = orjson.dumps({**template, "uniqueid": "91002"}).replace(
         b'"footnote":""', b'"footnote":"lone \\ud800 half"'
     )
-    assert b"\\u0000" in nul and b"\\ud800" in surrogate
-    result = load_raw(warehouse, "setlists", raw_envelope([good, nul, surrogate]))
-    assert result.new == 3
+    pair = orjson.dumps({**template, "uniqueid": "91003"}).replace(
+        b'"footnote":""', b'"footnote":"escaped pair \\ud83c\\udfb8"'
+    )
+    assert b"\\u0000" in nul and b"\\ud800" in surrogate and b"\\ud83c" in pair
+    result = load_raw(warehouse, "setlists", raw_envelope([good, nul, surrogate, pair]))
+    assert result.new == 4
     # jsonb cannot hold U+0000 nor a lone surrogate: bronze keeps the record with U+FFFD in their place
     stored = dict(warehouse.execute("select external_id, data->>'footnote' from raw_data.setlists").fetchall())
     assert stored["91001"] == "a\ufffdb"
     assert stored["91002"].startswith("lone ") and stored["91002"].endswith(" half")
+    # ...and raw_json keeps those two records byte for byte as served; the others need no copy
+    verbatim = dict(warehouse.execute("select external_id, raw_json from raw_data.setlists").fetchall())
+    assert verbatim == {"91000": None, "91001": nul, "91002": surrogate, "91003": None}
+    assert stored["91003"] == "escaped pair \U0001f3b8"
     counts = run_silver_table(warehouse, "setlists", run_id="hostile")
-    assert counts["inserted"] == 3 and counts["rejected"] == 0
+    assert counts["inserted"] == 4 and counts["rejected"] == 0
     footnotes = dict(warehouse.execute("select unique_id, footnote from silver.setlists").fetchall())
     assert footnotes[91001] == "a\ufffdb" and footnotes[91002] == stored["91002"]
     # the same hostile record served again is recognised as unchanged
-    assert load_raw(warehouse, "setlists", raw_envelope([good, nul, surrogate])).new == 0
+    assert load_raw(warehouse, "setlists", raw_envelope([good, nul, surrogate, pair])).new == 0
 
 
 def test_a_response_that_is_not_an_envelope_is_refused(warehouse):

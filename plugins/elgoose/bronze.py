@@ -20,7 +20,15 @@ whatever the response size, and work grows with what changed, not with what was 
    key's current version; the rest (a key-order change, a duplicate inside the response) are removed
    again in the same transaction.
 4. Counts, the current-version index, the pull and its key set are computed in SQL over the
-   temporary tables: Python never holds a set of keys or hashes.
+   temporary tables: Python never holds a set of keys or hashes. ``raw_data.pull_keys`` is brought
+   to the new key set by removing the keys it lost and adding the ones it gained.
+
+jsonb cannot hold U+0000 or a lone surrogate: a record with one keeps U+FFFD in ``data`` and its served bytes
+in ``raw_json`` (V005); every other record's ``raw_json`` is NULL.
+
+Rows COPYed and removed again in step 3 leave gaps in the bronze ids. That happens when upstream serves
+known content in new bytes: once per record after V004 (versions loaded before it have no raw hash), or
+if upstream changes how it serializes records.
 """
 
 from __future__ import annotations
@@ -322,9 +330,24 @@ def _canonical(record: dict, raw: msgspec.Raw, url: str) -> bytes:
 
 
 def _jsonb_text(canonical: bytes) -> str:
-    # PostgreSQL's jsonb cannot hold U+0000; keep the record, mark the character.
+    # PostgreSQL's jsonb cannot hold U+0000; keep the record, mark the character (raw_json keeps it as served).
     text = canonical.decode("utf-8")
     return text.replace("\\u0000", "\\ufffd") if "\\u0000" in text else text
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _verbatim(raw: msgspec.Raw, canonical: bytes) -> bytes | None:
+    """The record's served bytes when ``data`` cannot hold it as served (U+0000, a lone surrogate), else None."""
+    if b"\\u0000" in canonical:
+        return bytes(raw)
+    if _SURROGATE_ESCAPE.search(raw):
+        try:
+            _RECORD.decode(raw)  # msgspec refuses exactly the unpaired surrogates; a pair is stored as is
+        except msgspec.DecodeError:
+            return bytes(raw)
+    return None
 
 
 # --- loading ---------------------------------------------------------------------------------------
@@ -451,7 +474,7 @@ def _copy_unknown_records(conn, endpoint: Endpoint, table, body, url: str, run_i
     with (
         conn.cursor() as cur,
         cur.copy(
-            sql.SQL("copy {} (external_id, data, content_hash, source_url, run_id) from stdin").format(table)
+            sql.SQL("copy {} (external_id, data, content_hash, source_url, run_id, raw_json) from stdin").format(table)
         ) as copy,
     ):
         for ord_, raw in enumerate(_iter_raw_records(body, url), start=1):
@@ -461,7 +484,16 @@ def _copy_unknown_records(conn, endpoint: Endpoint, table, body, url: str, run_i
             if not isinstance(record, dict):
                 raise ElGooseError(f"{url}: data item {ord_} is not an object")
             canonical = _canonical(record, raw, url)
-            copy.write_row((endpoint.external_id(record), _jsonb_text(canonical), content_hash(canonical), url, run_id))
+            copy.write_row(
+                (
+                    endpoint.external_id(record),
+                    _jsonb_text(canonical),
+                    content_hash(canonical),
+                    url,
+                    run_id,
+                    _verbatim(raw, canonical),
+                )
+            )
             copied += 1
     return copied
 
@@ -617,11 +649,24 @@ def _record_pull(conn, method, run_id, source_url, fetched, new, unchanged) -> i
         )
         pull_id = cur.fetchone()[0]
         if previous is None or previous[0] != keyset_hash:
-            cur.execute("delete from raw_data.pull_keys where method = %s", (method,))
+            # bring the stored key set to this pull's: remove the keys it lost, add the ones it gained (a
+            # key keeps the id of the pull that added it, so that a one-show change writes one show's keys)
+            params = {"method": method, "pull_id": pull_id}
+            cur.execute(
+                """delete from raw_data.pull_keys k
+                    where k.method = %(method)s
+                      and not exists (select 1 from _records r where r.record_key = k.external_id)""",
+                params,
+            )
             cur.execute(
                 """insert into raw_data.pull_keys (method, external_id, pull_id)
-                   select %s, record_key, %s from _records group by record_key order by record_key""",
-                (method, pull_id),
+                   select %(method)s, r.record_key, %(pull_id)s
+                     from _records r
+                    where not exists (select 1 from raw_data.pull_keys k
+                                       where k.method = %(method)s and k.external_id = r.record_key)
+                    group by r.record_key
+                    order by r.record_key""",
+                params,
             )
     return pull_id
 
