@@ -150,7 +150,20 @@ def naive(conn: psycopg.Connection, folder: Path, records: dict[str, int], max_f
     }
 
 
-def checkpoint(conn: psycopg.Connection) -> None:
-    """Start each timed phase without the previous phase's dirty buffers (needs pg_checkpoint; else skip)."""
+def checkpoint(conn: psycopg.Connection, *, quiet_seconds: float = 300.0) -> None:
+    """Start a timed phase on a quiet server: no autovacuum still working on this database, no dirty buffers.
+
+    Autovacuum (the previous phase's bulk writes trigger it) and the checkpointer otherwise compete with
+    the phase on a 2-core machine. CHECKPOINT needs pg_checkpoint (or superuser): skipped without it.
+    """
+    deadline = time.monotonic() + quiet_seconds
+    while time.monotonic() < deadline:
+        busy = conn.execute(
+            "select count(*) from pg_stat_activity where backend_type = 'autovacuum worker' "
+            "and datname = current_database()"
+        ).fetchone()[0]
+        if not busy:
+            break
+        time.sleep(0.5)
     with contextlib.suppress(psycopg.Error):
         conn.execute("checkpoint")

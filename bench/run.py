@@ -219,6 +219,7 @@ def run_scale(scale: int, server: str, template: str, args: argparse.Namespace) 
 
                 say(f"{scale}x: chatbot queries")
                 conn.execute("vacuum analyze")  # what autovacuum does to a settled warehouse
+                baselines.checkpoint(conn)
                 out["latency"] = {name: latency(conn, q, args.calls) for name, q in QUERIES.items()}
 
                 say(f"{scale}x: re-run on unchanged data")
