@@ -4,10 +4,12 @@ floor   ``COPY`` of the raw records (one JSON object per line, pre-split, stream
         into bare ``jsonb`` tables, then ONE set-based ``INSERT ... SELECT`` of setlists into an
         unindexed typed table (a subset of silver.setlists' columns, plain casts). Loading the same
         records into PostgreSQL and typing them cannot take less.
-naive   the replaced system's way: per record, ``SELECT`` by key, then ``INSERT`` or ``UPDATE``
-        (one round trip each, psycopg, autocommit: every write is its own transaction). Slow, so
-        above ``max_full`` records it runs on a deterministic sample (every k-th record) and the
-        time is extrapolated linearly.
+naive   the replaced system's way, both layers: bronze per record ``SELECT`` by key, then ``INSERT`` or
+        ``UPDATE`` (one round trip each, psycopg, autocommit: every write is its own transaction, as
+        the Edge Function's calls were); silver a plpgsql loop that does the same per row and marks
+        each bronze row processed (the replaced ``silver.process_setlists()``; setlists only, like the
+        floor). Slow, so above ``max_full`` records it runs on a deterministic sample (every k-th
+        record) and the time is extrapolated linearly.
 """
 
 from __future__ import annotations
@@ -93,8 +95,58 @@ def floor(conn: psycopg.Connection, folder: Path, records: dict[str, int]) -> di
     }
 
 
+NAIVE_SILVER = """
+create table bench_naive.setlists_typed (
+    unique_id bigint primary key, show_id bigint, show_date date, show_order integer, show_year integer,
+    artist_id integer, venue_id integer, song_id integer, song_name text, set_number text, position integer,
+    transition_id integer, transition text, footnote text, is_jamchart boolean, tour_name text);
+
+-- the replaced system's silver.process_setlists(): one call, a loop over the unprocessed bronze rows
+create function bench_naive.process_setlists() returns integer language plpgsql as $$
+declare
+    r record;
+    n integer := 0;
+begin
+    for r in select record_key, data from bench_naive.setlists where not is_processed order by loaded_at loop
+        perform 1 from bench_naive.setlists_typed where unique_id = (r.data ->> 'uniqueid')::bigint;
+        if found then
+            update bench_naive.setlists_typed
+               set show_id = (r.data ->> 'show_id')::bigint, show_date = (r.data ->> 'showdate')::date,
+                   show_order = (r.data ->> 'showorder')::integer, show_year = (r.data ->> 'showyear')::integer,
+                   artist_id = (r.data ->> 'artist_id')::integer, venue_id = (r.data ->> 'venue_id')::integer,
+                   song_id = (r.data ->> 'song_id')::integer, song_name = r.data ->> 'songname',
+                   set_number = r.data ->> 'setnumber', position = (r.data ->> 'position')::integer,
+                   transition_id = (r.data ->> 'transition_id')::integer, transition = r.data ->> 'transition',
+                   footnote = r.data ->> 'footnote', is_jamchart = (r.data ->> 'isjamchart')::integer = 1,
+                   tour_name = r.data ->> 'tourname'
+             where unique_id = (r.data ->> 'uniqueid')::bigint;
+        else
+            insert into bench_naive.setlists_typed
+            values ((r.data ->> 'uniqueid')::bigint, (r.data ->> 'show_id')::bigint, (r.data ->> 'showdate')::date,
+                    (r.data ->> 'showorder')::integer, (r.data ->> 'showyear')::integer,
+                    (r.data ->> 'artist_id')::integer, (r.data ->> 'venue_id')::integer,
+                    (r.data ->> 'song_id')::integer, r.data ->> 'songname', r.data ->> 'setnumber',
+                    (r.data ->> 'position')::integer, (r.data ->> 'transition_id')::integer,
+                    r.data ->> 'transition', r.data ->> 'footnote', (r.data ->> 'isjamchart')::integer = 1,
+                    r.data ->> 'tourname');
+        end if;
+        update bench_naive.setlists set is_processed = true, processed_at = now() where record_key = r.record_key;
+        n := n + 1;
+    end loop;
+    return n;
+end
+$$;
+"""
+
+
 def naive(conn: psycopg.Connection, folder: Path, records: dict[str, int], max_full: int) -> dict:
-    """Time the per-record select-then-insert/update loop (sampled above ``max_full`` records)."""
+    """Time the replaced system's bronze and silver, record by record (sampled above ``max_full`` records).
+
+    bronze: per record one ``SELECT`` by key, then one ``INSERT`` or ``UPDATE``, each its own round trip
+    and its own transaction (the Edge Function's supabase-js calls). silver: the plpgsql loop of the
+    replaced ``silver.process_setlists()``, one call: per unprocessed row, select the typed row by key,
+    insert or update it, mark the bronze row processed. Like the floor, only setlists are typed.
+    """
     total = sum(records.values())
     step = max(1, -(-total // max_full)) if max_full and total > max_full else 1
     conn.execute("drop schema if exists bench_naive cascade")
@@ -103,11 +155,13 @@ def naive(conn: psycopg.Connection, folder: Path, records: dict[str, int], max_f
         conn.execute(
             sql.SQL(
                 "create table {} (record_key text primary key, content_hash text not null, data jsonb not null, "
-                "loaded_at timestamptz not null default now())"
+                "loaded_at timestamptz not null default now(), is_processed boolean not null default false, "
+                "processed_at timestamptz)"
             ).format(sql.Identifier("bench_naive", method))
         )
+    conn.execute(NAIVE_SILVER)
     checkpoint(conn)
-    done = inserted = updated = 0
+    done = inserted = updated = sampled_setlists = 0
     index = 0
     started = time.perf_counter()
     with conn.cursor() as cur:
@@ -116,7 +170,8 @@ def naive(conn: psycopg.Connection, folder: Path, records: dict[str, int], max_f
             select = sql.SQL("select content_hash from {} where record_key = %s").format(table)
             insert = sql.SQL("insert into {} (record_key, content_hash, data) values (%s, %s, %s::jsonb)").format(table)
             update = sql.SQL(
-                "update {} set content_hash = %s, data = %s::jsonb, loaded_at = now() where record_key = %s"
+                "update {} set content_hash = %s, data = %s::jsonb, loaded_at = now(), is_processed = false "
+                "where record_key = %s"
             ).format(table)
             endpoint = ENDPOINTS[method]
             with open(folder / f"{method}.jsonl", "rb") as f:
@@ -136,14 +191,23 @@ def naive(conn: psycopg.Connection, folder: Path, records: dict[str, int], max_f
                         cur.execute(update, (digest, canonical.decode(), key))
                         updated += 1
                     done += 1
-    measured = time.perf_counter() - started
+                    sampled_setlists += method == "setlists"
+    bronze_measured = time.perf_counter() - started
+    started = time.perf_counter()
+    silver_rows = conn.execute("select bench_naive.process_setlists()").fetchone()[0]
+    silver_measured = time.perf_counter() - started
     conn.execute("drop schema bench_naive cascade")
+    bronze_seconds = bronze_measured * total / done if done else 0.0
+    silver_seconds = silver_measured * records["setlists"] / silver_rows if silver_rows else 0.0
     return {
         "records": total,
         "sampled": done,
         "step": step,
-        "measured_seconds": measured,
-        "seconds": measured * total / done if done else 0.0,
+        "measured_seconds": bronze_measured + silver_measured,
+        "bronze_seconds": bronze_seconds,
+        "silver_seconds": silver_seconds,
+        "silver_rows": silver_rows,
+        "seconds": bronze_seconds + silver_seconds,
         "extrapolated": step > 1,
         "inserted": inserted,
         "updated": updated,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # The targets (measured here, never asserted by timed unit tests).
 FLOOR_RATIO_MAX = 2.0  # bronze + silver within 2x of the floor, at 10x and 100x
+JUDGED_SCALES = (10, 100)  # the targets hold at these scales; 1x figures are shown, not judged
 NAIVE_RATIO_MIN = 20.0  # at least 20x faster than the naive baseline at 10x
 LINEAR_MAX = 12.0  # 100x takes at most 12 times as long as 10x, per layer
 RSS_MAX_MB = 500.0  # bronze loader peak RSS at 100x
@@ -99,7 +100,7 @@ def render(runs: list[dict], info: dict) -> str:
             ],
         )
     )
-    out.append(_row("**naive** select + insert/update per record", [_naive(r) for r in runs]))
+    out.append(_row("**naive**: the replaced system's per-record bronze + silver", [_naive(r) for r in runs]))
     out.append(_row("**naive ÷ (bronze + silver)**", [f"**{_x(r['naive']['seconds'] / _bs(r))}**" for r in runs]))
     out.append(
         _row(
@@ -171,8 +172,11 @@ def render(runs: list[dict], info: dict) -> str:
         if r["naive"]["extrapolated"]
     ]
     out.append(
-        "Naive baseline: autocommit psycopg, per record one `SELECT` by key then one `INSERT` or `UPDATE`"
-        " (each write its own transaction)." + (f" Sampled: {'; '.join(naive_notes)}." if naive_notes else "")
+        "Naive baseline, the replaced system's way on the same records: bronze per record one `SELECT` by key "
+        "then one `INSERT` or `UPDATE` (autocommit psycopg: each write its own transaction, as the Edge "
+        "Function's calls were); silver one call of a plpgsql loop that, per unprocessed row, selects the typed "
+        "row by key, inserts or updates it and marks the bronze row processed (setlists only, like the floor)."
+        + (f" Sampled: {'; '.join(naive_notes)}." if naive_notes else "")
     )
     out.append("")
     out += _linearity(runs)
@@ -206,9 +210,10 @@ def _layer(run: dict, layer: str) -> str:
 
 def _naive(run: dict) -> str:
     naive = run["naive"]
+    split = f"{_s(naive['bronze_seconds'])} + {_s(naive['silver_seconds'])}"
     if naive["extrapolated"]:
-        return f"~{_s(naive['seconds'])} (extrapolated from a {naive['sampled']:,}-record sample)"
-    return f"{_s(naive['seconds'])} (measured)"
+        return f"~{_s(naive['seconds'])} = {split} (extrapolated from a {naive['sampled']:,}-record sample)"
+    return f"{_s(naive['seconds'])} = {split} (measured)"
 
 
 def _show_share(run: dict) -> float:
@@ -266,7 +271,7 @@ def _targets(runs: list[dict]) -> list[str]:
             f"- At least {NAIVE_RATIO_MIN:.0f}× faster than the naive baseline at 10x: "
             f"{_mark(ratio >= NAIVE_RATIO_MIN)} ({ratio:.1f}×; the floor itself is "
             f"{naive['seconds'] / by[10]['floor']['seconds']:.1f}× faster than the naive baseline here, whose "
-            f"per-record cost, {1000 * naive['seconds'] / naive['records']:.2f} ms, is mostly one commit)"
+            f"bronze cost per record, {1000 * naive['bronze_seconds'] / naive['records']:.2f} ms, is mostly one commit)"
         )
     else:
         lines.append(f"- At least {NAIVE_RATIO_MIN:.0f}× faster than the naive baseline at 10x: {_mark(None)}")
@@ -292,7 +297,8 @@ def _targets(runs: list[dict]) -> list[str]:
         lines.append(f"- Bronze loader peak RSS under {RSS_MAX_MB:.0f} MB at 100x: {_mark(None)} ({peaks})")
 
     rerun = {r["scale"]: (_bs(r, "rerun") / _bs(r), r["rerun"]["bronze_rows_written"]) for r in runs}
-    ok = all(f <= RERUN_MAX and w == 0 for f, w in rerun.values())
+    judged = [v for s, v in rerun.items() if s in JUDGED_SCALES]
+    ok = all(f <= RERUN_MAX and w == 0 for f, w in judged) if judged else None
     lines.append(
         f"- Re-run on unchanged data at most {RERUN_MAX:.0%} of the full bronze + silver and no bronze "
         f"rows written: {_mark(ok)} (" + ", ".join(f"{s}x {f:.0%}, {w} rows" for s, (f, w) in rerun.items()) + ")"
@@ -306,7 +312,8 @@ def _targets(runs: list[dict]) -> list[str]:
             r["change"]["silver"]["processed"],
             expected,
         )
-    ok = all(f <= CHANGE_MAX and p <= e for f, p, e in change.values())
+    judged = [v for s, v in change.items() if s in JUDGED_SCALES]
+    ok = all(f <= CHANGE_MAX and p <= e for f, p, e in judged) if judged else None
     lines.append(
         f"- One new show costs that show's rows, not a silver rebuild (silver at most {CHANGE_MAX:.0%} of a "
         f"full silver, processing only the changed records): {_mark(ok)} ("

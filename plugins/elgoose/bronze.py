@@ -619,18 +619,13 @@ def _record_versions(conn: psycopg.Connection, method: str) -> None:
 
 
 def _keyset_hash(conn: psycopg.Connection) -> str:
-    """blake2b of the response's record keys, sorted and joined by newlines, streamed from _records."""
-    digest = hashlib.blake2b(digest_size=16)
-    first = True
-    with conn.cursor(name="elgoose_bronze_keys") as cur:
-        cur.itersize = 50_000
-        cur.execute('select record_key from _records group by record_key order by record_key collate "C"')
-        for (key,) in cur:
-            if not first:
-                digest.update(b"\n")
-            digest.update(key.encode())
-            first = False
-    return digest.hexdigest()
+    """md5 of the response's record keys, sorted (bytewise) and joined by newlines, computed in the database."""
+    with conn.cursor() as cur:
+        cur.execute(
+            """select md5(coalesce(string_agg(record_key, e'\\n' order by record_key collate "C"), ''))
+                 from (select record_key from _records group by record_key) k"""
+        )
+        return cur.fetchone()[0]
 
 
 def _record_pull(conn, method, run_id, source_url, fetched, new, unchanged) -> int:
