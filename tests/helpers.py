@@ -1,8 +1,11 @@
-"""Helpers for tests: load data into bronze the way a pull does, checksum tables."""
+"""Helpers for tests: load data into bronze the way a pull does, checksum tables, stop a step mid-way."""
 
 from __future__ import annotations
 
 import io
+import threading
+import time
+from contextlib import contextmanager
 
 import orjson
 import psycopg
@@ -63,3 +66,55 @@ def scalar(conn: psycopg.Connection, query: str, *params):
     """The first column of the first row, or None."""
     row = conn.execute(query, params or None).fetchone()
     return row[0] if row else None
+
+
+# --- stopping a step at a known point ------------------------------------------------------------
+
+
+@contextmanager
+def holding(dsn: str, lock_sql: str):
+    """Hold a table lock in another session, so that a step blocks at a known point mid-transaction."""
+    with psycopg.connect(dsn) as conn:
+        conn.execute(lock_sql)
+        yield
+        conn.rollback()
+
+
+def wait_until_blocked(dsn: str, timeout: float = 30) -> int:
+    """The pid of the backend that waits on a lock in this database."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "select pid from pg_stat_activity where datname = current_database() "
+                "and wait_event_type = 'Lock' and pid <> pg_backend_pid()"
+            ).fetchone()
+            if row:
+                return row[0]
+            time.sleep(0.05)
+    raise AssertionError("the step never reached the blocking point")
+
+
+def run_in_thread(target):
+    outcome = {}
+
+    def runner():
+        try:
+            outcome["result"] = target()
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=runner)
+    thread.start()
+    return thread, outcome
+
+
+def wait_until_gone(dsn: str, pid: int, timeout: float = 30) -> None:
+    """Wait for a session to end (a killed client's backend exits once it next talks to its client)."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if not conn.execute("select 1 from pg_stat_activity where pid = %s", (pid,)).fetchone():
+                return
+            time.sleep(0.05)
+    raise AssertionError(f"session {pid} is still there")

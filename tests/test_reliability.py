@@ -11,18 +11,26 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import time
-from contextlib import contextmanager
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 import warehouse_db
-from helpers import load_bronze, scalar, table_checksums
+from helpers import (
+    holding,
+    load_bronze,
+    run_in_thread,
+    scalar,
+    table_checksums,
+    wait_until_blocked,
+    wait_until_gone,
+)
+from psycopg import sql
 
 from elgoose.bronze import pull_endpoint
-from elgoose.gold import run_gold
+from elgoose.gold import run_gold, run_gold_step
 from elgoose.layers import run_silver, run_silver_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,44 +115,6 @@ def test_upstream_edits_over_many_days_converge_to_a_fresh_build(warehouse, fres
 
 
 # --- database faults --------------------------------------------------------------------------
-
-
-@contextmanager
-def holding(dsn: str, lock_sql: str):
-    """Hold a table lock in another session, so that a step blocks at a known point mid-transaction."""
-    with psycopg.connect(dsn) as conn:
-        conn.execute(lock_sql)
-        yield
-        conn.rollback()
-
-
-def wait_until_blocked(dsn: str, timeout: float = 30) -> int:
-    """The pid of the backend that waits on a lock in this database."""
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            row = conn.execute(
-                "select pid from pg_stat_activity where datname = current_database() "
-                "and wait_event_type = 'Lock' and pid <> pg_backend_pid()"
-            ).fetchone()
-            if row:
-                return row[0]
-            time.sleep(0.05)
-    raise AssertionError("the step never reached the blocking point")
-
-
-def run_in_thread(target):
-    outcome = {}
-
-    def runner():
-        try:
-            outcome["result"] = target()
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=runner)
-    thread.start()
-    return thread, outcome
 
 
 STEP_LOCKS = {
@@ -241,13 +211,16 @@ def test_sigkill_mid_step_then_rerun_converges(warehouse, warehouse_dsn, fresh_d
     fake_api.set_rows("setlists", edited["setlists"])
     script = STEP_SCRIPT.format(plugins=str(ROOT / "plugins"), root=str(ROOT))
     env = {**os.environ, "DSN": warehouse_dsn}
+    killed = {}
     for layer in ("bronze", "silver", "gold"):
         with holding(warehouse_dsn, STEP_LOCKS[layer]):
             process = subprocess.Popen([sys.executable, "-c", script, layer], env=env)
-            wait_until_blocked(warehouse_dsn)
+            killed[layer] = wait_until_blocked(warehouse_dsn)
             process.send_signal(signal.SIGKILL)
             process.wait(30)
         assert process.returncode == -signal.SIGKILL
+        # Its backend notices the dead client once the lock is free; the next step then finds the session gone.
+        wait_until_gone(warehouse_dsn, killed[layer])
         if layer == "bronze":
             assert scalar(warehouse, "select count(*) from raw_data.setlists where run_id = 'killed'") == 0
             pull_endpoint(warehouse, "setlists", _client(), run_id="rerun")
@@ -255,6 +228,100 @@ def test_sigkill_mid_step_then_rerun_converges(warehouse, warehouse_dsn, fresh_d
     run_gold(warehouse, run_id="rerun")
     assert table_checksums(warehouse, **IGNORE) == reference_checksums(fresh_database, edited)
     assert scalar(warehouse, "select count(*) from silver.setlists where song_name = 'Edited While Killed'") == 1
+
+    # The killed steps are 'abandoned', each found by the first step that ran after its session ended.
+    assert scalar(warehouse, "select count(*) from processing_status where status = 'processing'") == 0
+    rows = warehouse.execute(
+        "select layer, table_name, backend_pid, error_message, completed_at >= started_at, duration_seconds >= 0 "
+        "from processing_status where run_id = 'killed' and status <> 'completed' order by id"
+    ).fetchall()
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("bronze", "setlists", killed["bronze"]),
+        ("silver", "venues", killed["silver"]),
+        ("gold", "show_summary", killed["gold"]),
+    ]
+    assert scalar(warehouse, "select count(*) from processing_status where status = 'abandoned'") == 3
+    finders = {"bronze": "bronze step setlists of run rerun", "silver": "gold step prepare of run killed"}
+    finders["gold"] = "silver step venues of run rerun"
+    for (layer, _, pid, message, completed_after_start, duration_ok), finder in zip(
+        rows, finders.values(), strict=True
+    ):
+        assert message.startswith("the process running this step ended without recording an outcome"), message
+        assert f"(pid {pid}, started " in message and message.endswith(f"; found by {finder}"), (layer, message)
+        assert completed_after_start and duration_ok
+
+
+def test_a_step_still_running_is_not_marked_abandoned(warehouse, warehouse_dsn, fixture_data):
+    """Only steps whose session is gone are abandoned: not a live one, not one whose pid was reused."""
+    load_bronze(warehouse, fixture_data)
+    run_silver_table(warehouse, "venues", run_id="first")
+    with holding(warehouse_dsn, STEP_LOCKS["silver"]):
+        thread, outcome = run_in_thread(
+            lambda: run_silver_table(psycopg.connect(warehouse_dsn, autocommit=True), "setlists", run_id="live")
+        )
+        live_pid = wait_until_blocked(warehouse_dsn)
+        live_start = scalar(warehouse, "select backend_start from pg_stat_activity where pid = %s", live_pid)
+        # Rows as a killed step leaves them: its session gone, or its pid now another session's (pid reuse),
+        # or no session recorded (written before V005), long ago or recently.
+        for run_id, pid, session_start, age in [
+            ("gone", 2_000_000_000, live_start, "1 minute"),
+            ("reused-pid", live_pid, live_start - timedelta(hours=1), "1 hour"),
+            ("untracked-old", None, None, "2 days"),
+            ("untracked-recent", None, None, "1 hour"),
+        ]:
+            warehouse.execute(
+                "insert into processing_status (table_name, layer, status, run_id, backend_pid, backend_started_at, "
+                "started_at) values ('shows', 'silver', 'processing', %s, %s, %s, now() - %s::interval)",
+                (run_id, pid, session_start, age),
+            )
+        run_gold_step(warehouse, "prepare", run_id="sweeper")  # another step, on another live connection
+        statuses = dict(warehouse.execute("select run_id, status from processing_status").fetchall())
+        assert statuses == {
+            "first": "completed",
+            "live": "processing",
+            "gone": "abandoned",
+            "reused-pid": "abandoned",
+            "untracked-old": "abandoned",
+            "untracked-recent": "processing",
+            "sweeper": "completed",
+        }
+        assert scalar(warehouse, "select backend_pid from processing_status where run_id = 'live'") == live_pid
+        message = scalar(warehouse, "select error_message from processing_status where run_id = 'untracked-old'")
+        assert "no session recorded" in message and message.endswith("found by gold step prepare of run sweeper")
+    thread.join(60)
+    assert "result" in outcome, outcome
+    assert scalar(warehouse, "select status from processing_status where run_id = 'live'") == "completed"
+
+
+def test_a_role_that_cannot_see_other_sessions_leaves_them_running(warehouse, warehouse_dsn):
+    """pg_stat_activity hides backend_start of other roles' sessions: such a session counts as alive."""
+    from elgoose.warehouse import mark_abandoned_steps
+
+    role = f"elgoose_sweeper_{uuid.uuid4().hex[:8]}"
+    warehouse.execute(sql.SQL("create role {} login").format(sql.Identifier(role)))
+    try:
+        warehouse.execute(sql.SQL("grant select, update on processing_status to {}").format(sql.Identifier(role)))
+        with psycopg.connect(warehouse_dsn, autocommit=True) as live:  # a step running as the pipeline's role
+            warehouse.execute(
+                "insert into processing_status (table_name, layer, status, run_id, backend_pid, backend_started_at) "
+                "select 'venues', 'silver', 'processing', 'live', pid, backend_start from pg_stat_activity "
+                "where pid = %s",
+                (live.info.backend_pid,),
+            )
+            warehouse.execute(
+                "insert into processing_status (table_name, layer, status, run_id, backend_pid, backend_started_at) "
+                "values ('venues', 'silver', 'processing', 'gone', 2000000000, now())"
+            )
+            with psycopg.connect(warehouse_dsn, user=role, autocommit=True) as other:
+                assert (
+                    scalar(other, "select backend_start from pg_stat_activity where pid = %s", live.info.backend_pid)
+                    is None
+                )
+                assert [r[3] for r in mark_abandoned_steps(other, "a test")] == ["gone"]
+            assert scalar(warehouse, "select status from processing_status where run_id = 'live'") == "processing"
+    finally:
+        warehouse.execute(sql.SQL("drop owned by {}").format(sql.Identifier(role)))
+        warehouse.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
 
 
 # --- concurrency --------------------------------------------------------------------------------

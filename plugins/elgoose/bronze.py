@@ -52,7 +52,7 @@ from psycopg import sql
 from elgoose import settings
 from elgoose.api_client import ElGooseClient, ElGooseError
 from elgoose.endpoints import ENDPOINTS, Endpoint
-from elgoose.warehouse import advisory_xact_lock, track_step
+from elgoose.warehouse import advisory_xact_lock, mark_abandoned_steps, track_step
 
 log = logging.getLogger(__name__)
 
@@ -698,6 +698,8 @@ def pull_endpoint(
 
 def finish_bronze_run(conn: psycopg.Connection, run_id: str) -> dict:
     """Summarise this run's pulls; fail when nothing arrived or the isolation policy forbids going on."""
+    # a pull whose process was killed is reported as abandoned, not as still processing
+    mark_abandoned_steps(conn, f"bronze step bronze_finished of run {run_id}")
     with conn.cursor() as cur:
         cur.execute(
             """select distinct on (table_name) table_name, status, records_processed, records_inserted,

@@ -21,7 +21,7 @@ import psycopg
 from elgoose import settings
 from elgoose.layers import gold_params
 from elgoose.sql import run_sql_file
-from elgoose.warehouse import track_step
+from elgoose.warehouse import raise_if_connection_lost, track_step
 
 # Build order: song_performances first (the other tables build from it), publish last.
 GOLD_TABLES: tuple[str, ...] = (
@@ -86,12 +86,18 @@ def run_gold(conn: psycopg.Connection, *, run_id: str | None = None) -> dict[str
     whose steps are separate tasks, runs one refresh at a time with max_active_runs=1.)
     """
     lock = "elgoose:gold:refresh"
-    with conn.cursor() as cur:
-        cur.execute("select pg_try_advisory_lock(hashtextextended(%s, 0))", (lock,))
-        if not cur.fetchone()[0]:
-            raise GoldRefreshBusy("another gold refresh is running on this warehouse; not starting a second one")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select pg_try_advisory_lock(hashtextextended(%s, 0))", (lock,))
+            locked = cur.fetchone()[0]
+    except psycopg.OperationalError as exc:
+        raise_if_connection_lost(conn, f"gold refresh of run {run_id}", exc)
+        raise
+    if not locked:
+        raise GoldRefreshBusy("another gold refresh is running on this warehouse; not starting a second one")
     try:
         return {step: run_gold_step(conn, step, run_id=run_id) for step in GOLD_STEPS}
     finally:
-        with conn.cursor() as cur:
-            cur.execute("select pg_advisory_unlock(hashtextextended(%s, 0))", (lock,))
+        if not conn.broken:  # a lost session has released its lock already; the step's error says why
+            with conn.cursor() as cur:
+                cur.execute("select pg_advisory_unlock(hashtextextended(%s, 0))", (lock,))
