@@ -1,6 +1,6 @@
 """``make bench``: every layer measured against the floor and the naive baseline, at 1x, 10x (and 100x).
 
-    python -m bench [--scales 1,10,100] [--naive-max N] [--calls N] [--keep-db] [--regenerate]
+    python -m bench [--scales 1,10,100] [--naive-max N] [--calls N] [--keep-db] [--regenerate] [--no-airflow]
 
 For each scale, in this one process run, on a fresh migrated database of the benchmark's Postgres
 (``ELGOOSE_TEST_DATABASE_URL`` if set, else the embedded pgserver) and the fake ElGoose server on
@@ -12,6 +12,10 @@ loopback streaming the generated files (``bench/datagen.py``):
 4. the chatbot queries, ``--calls`` times each: median and p95 latency
 5. a re-run on unchanged data (bronze + silver), then a run after one new show (bronze + silver + gold)
 6. naive: per-record select then insert/update (sampled and extrapolated above ``--naive-max`` records)
+
+Then, once (``bench/airflow_run.py``; ``--no-airflow`` skips it): each DAG file's parse time, and a
+``complete`` run of the 1x data under Airflow's real scheduler, its wall time split into the database
+work on the critical path and the Airflow overhead.
 
 Writes the Markdown table to ``bench/results/<timestamp>.md`` and ``bench/results/latest.md`` and prints it.
 """
@@ -277,6 +281,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=200, help="calls per chatbot query (200)")
     parser.add_argument("--keep-db", action="store_true", help="keep each scale's database (default: drop it)")
     parser.add_argument("--regenerate", action="store_true", help="regenerate the data files")
+    parser.add_argument(
+        "--no-airflow",
+        action="store_true",
+        help="skip the DAG parse times and the complete run at 1x under Airflow's scheduler",
+    )
     args = parser.parse_args(argv)
 
     from warehouse_db import server_conninfo, template_database
@@ -294,6 +303,13 @@ def main(argv: list[str] | None = None) -> int:
         run = run_scale(scale, server, template, args)
         runs.append(run)
         say(f"{scale}x done")
+    if not args.no_airflow:
+        from bench import airflow_run
+
+        say("Airflow: DAG parse times")
+        info["dag_parse"] = airflow_run.dag_parse_profile()
+        say("Airflow: a complete run at 1x under the scheduler")
+        info["airflow_complete"] = airflow_run.complete_run(datagen.ensure(1)[0], server, template)
     info["seconds"] = time.perf_counter() - started
     markdown = render(runs, info)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
