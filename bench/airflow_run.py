@@ -265,21 +265,6 @@ def _dag_run(stack, dag_id: str, run_id: str) -> dict | None:
     return response.json()
 
 
-def _wait_for_chain(stack, run_id: str, deadline: float, home: Path) -> dict:
-    while True:
-        stack.check_alive()
-        run = _dag_run(stack, "elgoose_bronze", run_id)
-        if run and run["state"] in ("success", "failed"):
-            return run
-        if time.monotonic() > deadline:
-            states = {dag_id: (_dag_run(stack, dag_id, rid) or {}).get("state") for dag_id, rid in _chain_ids(run_id)}
-            raise TimeoutError(
-                f"the complete run {run_id} did not finish within the timeout (run states: {states}); "
-                f"the stack's logs are kept in {home}"
-            )
-        time.sleep(POLL_SECONDS)
-
-
 def _chain_ids(run_id: str) -> list[tuple[str, str]]:
     """(dag_id, run_id) of the chain a complete run of elgoose_bronze starts (RunNextLayerOperator's ids)."""
     return [
@@ -509,7 +494,11 @@ def complete_run(
         triggered_at = dt.datetime.now(dt.UTC)
         triggered = time.monotonic()
         run_id = stack.trigger("elgoose_bronze", {"mode": "complete"})
-        bronze = _wait_for_chain(stack, run_id, triggered + timeout, home)
+        try:
+            bronze = stack.wait_for_run("elgoose_bronze", run_id, timeout=timeout, poll=POLL_SECONDS)
+        except TimeoutError as exc:
+            states = {dag_id: (_dag_run(stack, dag_id, rid) or {}).get("state") for dag_id, rid in _chain_ids(run_id)}
+            raise TimeoutError(f"the complete run did not finish: {exc} (run states: {states})") from exc
         observed = time.monotonic() - triggered
         chain = _chain_ids(run_id)
         runs = {dag_id: _dag_run(stack, dag_id, rid) for dag_id, rid in chain}

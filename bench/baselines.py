@@ -28,32 +28,70 @@ from elgoose.endpoints import ENDPOINTS, METHODS
 # CSV with a quote and delimiter that JSON text never contains raw: each line arrives verbatim.
 _COPY_JSONL = "copy {} (data) from stdin with (format csv, quote e'\\x01', delimiter e'\\x02')"
 
-FLOOR_TYPED = """
-insert into bench_floor.setlists_typed
-select (data ->> 'uniqueid')::bigint,
-       (data ->> 'show_id')::bigint,
-       (data ->> 'showdate')::date,
-       (data ->> 'showorder')::integer,
-       (data ->> 'showyear')::integer,
-       (data ->> 'artist_id')::integer,
-       (data ->> 'venue_id')::integer,
-       (data ->> 'song_id')::integer,
-       data ->> 'songname',
-       data ->> 'setnumber',
-       (data ->> 'position')::integer,
-       (data ->> 'transition_id')::integer,
-       data ->> 'transition',
-       data ->> 'footnote',
-       (data ->> 'isjamchart')::integer = 1,
-       data ->> 'tourname'
-  from bench_floor.setlists
-"""
+# The typed columns of the floor and of the naive silver (a subset of silver.setlists', plain casts):
+# (column, type, the setlists key it is read from, the cast of that key's text).
+TYPED_COLUMNS = (
+    ("unique_id", "bigint", "uniqueid", "({v})::bigint"),
+    ("show_id", "bigint", "show_id", "({v})::bigint"),
+    ("show_date", "date", "showdate", "({v})::date"),
+    ("show_order", "integer", "showorder", "({v})::integer"),
+    ("show_year", "integer", "showyear", "({v})::integer"),
+    ("artist_id", "integer", "artist_id", "({v})::integer"),
+    ("venue_id", "integer", "venue_id", "({v})::integer"),
+    ("song_id", "integer", "song_id", "({v})::integer"),
+    ("song_name", "text", "songname", "{v}"),
+    ("set_number", "text", "setnumber", "{v}"),
+    ("position", "integer", "position", "({v})::integer"),
+    ("transition_id", "integer", "transition_id", "({v})::integer"),
+    ("transition", "text", "transition", "{v}"),
+    ("footnote", "text", "footnote", "{v}"),
+    ("is_jamchart", "boolean", "isjamchart", "({v})::integer = 1"),
+    ("tour_name", "text", "tourname", "{v}"),
+)
 
-FLOOR_TYPED_TABLE = """
-create table bench_floor.setlists_typed (
-    unique_id bigint, show_id bigint, show_date date, show_order integer, show_year integer, artist_id integer,
-    venue_id integer, song_id integer, song_name text, set_number text, position integer, transition_id integer,
-    transition text, footnote text, is_jamchart boolean, tour_name text)
+
+def _typed(record: str) -> dict[str, str]:
+    """Each typed column's expression over the jsonb ``record``."""
+    return {column: cast.format(v=f"{record} ->> '{key}'") for column, _, key, cast in TYPED_COLUMNS}
+
+
+def _typed_table(name: str, key: str = "") -> str:
+    columns = ", ".join(
+        f"{column} {kind}{key if column == 'unique_id' else ''}" for column, kind, _, _ in TYPED_COLUMNS
+    )
+    return f"create table {name} ({columns})"
+
+
+FLOOR_TYPED_TABLE = _typed_table("bench_floor.setlists_typed")
+FLOOR_TYPED = (
+    f"insert into bench_floor.setlists_typed select {', '.join(_typed('data').values())} from bench_floor.setlists"
+)
+
+_ROW = _typed("r.data")
+NAIVE_SILVER = f"""
+{_typed_table("bench_naive.setlists_typed", " primary key")};
+
+-- the replaced system's silver.process_setlists(): one call, a loop over the unprocessed bronze rows
+create function bench_naive.process_setlists() returns integer language plpgsql as $$
+declare
+    r record;
+    n integer := 0;
+begin
+    for r in select record_key, data from bench_naive.setlists where not is_processed order by loaded_at loop
+        perform 1 from bench_naive.setlists_typed where unique_id = {_ROW["unique_id"]};
+        if found then
+            update bench_naive.setlists_typed
+               set {", ".join(f"{column} = {value}" for column, value in _ROW.items() if column != "unique_id")}
+             where unique_id = {_ROW["unique_id"]};
+        else
+            insert into bench_naive.setlists_typed values ({", ".join(_ROW.values())});
+        end if;
+        update bench_naive.setlists set is_processed = true, processed_at = now() where record_key = r.record_key;
+        n := n + 1;
+    end loop;
+    return n;
+end
+$$;
 """
 
 
@@ -93,50 +131,6 @@ def floor(conn: psycopg.Connection, folder: Path, records: dict[str, int]) -> di
         "typed_rows": typed,
         "bytes": int(size or 0),
     }
-
-
-NAIVE_SILVER = """
-create table bench_naive.setlists_typed (
-    unique_id bigint primary key, show_id bigint, show_date date, show_order integer, show_year integer,
-    artist_id integer, venue_id integer, song_id integer, song_name text, set_number text, position integer,
-    transition_id integer, transition text, footnote text, is_jamchart boolean, tour_name text);
-
--- the replaced system's silver.process_setlists(): one call, a loop over the unprocessed bronze rows
-create function bench_naive.process_setlists() returns integer language plpgsql as $$
-declare
-    r record;
-    n integer := 0;
-begin
-    for r in select record_key, data from bench_naive.setlists where not is_processed order by loaded_at loop
-        perform 1 from bench_naive.setlists_typed where unique_id = (r.data ->> 'uniqueid')::bigint;
-        if found then
-            update bench_naive.setlists_typed
-               set show_id = (r.data ->> 'show_id')::bigint, show_date = (r.data ->> 'showdate')::date,
-                   show_order = (r.data ->> 'showorder')::integer, show_year = (r.data ->> 'showyear')::integer,
-                   artist_id = (r.data ->> 'artist_id')::integer, venue_id = (r.data ->> 'venue_id')::integer,
-                   song_id = (r.data ->> 'song_id')::integer, song_name = r.data ->> 'songname',
-                   set_number = r.data ->> 'setnumber', position = (r.data ->> 'position')::integer,
-                   transition_id = (r.data ->> 'transition_id')::integer, transition = r.data ->> 'transition',
-                   footnote = r.data ->> 'footnote', is_jamchart = (r.data ->> 'isjamchart')::integer = 1,
-                   tour_name = r.data ->> 'tourname'
-             where unique_id = (r.data ->> 'uniqueid')::bigint;
-        else
-            insert into bench_naive.setlists_typed
-            values ((r.data ->> 'uniqueid')::bigint, (r.data ->> 'show_id')::bigint, (r.data ->> 'showdate')::date,
-                    (r.data ->> 'showorder')::integer, (r.data ->> 'showyear')::integer,
-                    (r.data ->> 'artist_id')::integer, (r.data ->> 'venue_id')::integer,
-                    (r.data ->> 'song_id')::integer, r.data ->> 'songname', r.data ->> 'setnumber',
-                    (r.data ->> 'position')::integer, (r.data ->> 'transition_id')::integer,
-                    r.data ->> 'transition', r.data ->> 'footnote', (r.data ->> 'isjamchart')::integer = 1,
-                    r.data ->> 'tourname');
-        end if;
-        update bench_naive.setlists set is_processed = true, processed_at = now() where record_key = r.record_key;
-        n := n + 1;
-    end loop;
-    return n;
-end
-$$;
-"""
 
 
 def naive(conn: psycopg.Connection, folder: Path, records: dict[str, int], max_full: int) -> dict:

@@ -181,14 +181,14 @@ class AirflowStack:
         response.raise_for_status()
         return response.json()["dag_runs"]
 
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 600) -> dict:
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 600, poll: float = 2) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_alive()
             run = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}").json()
             if run.get("state") in ("success", "failed"):
                 return run
-            time.sleep(2)
+            time.sleep(poll)
         raise TimeoutError(f"{dag_id} run {run_id} did not finish within {timeout}s")
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
