@@ -11,6 +11,10 @@ FROM apache/airflow:3.3.2-python3.11
 USER airflow
 COPY --chown=airflow:0 requirements.txt constraints.txt /opt/elgoose/
 # Pinning apache-airflow to the image's own version makes a mismatch with requirements.txt fail the
-# build instead of silently replacing Airflow.
+# build instead of silently replacing Airflow. A lock that disagrees with a provider fails the build too:
+# `pip check` for the declared ranges, and an import of the module every Celery worker runs for what the
+# ranges miss (celery 5.7.0 with provider 3.26.0 passed `pip check` and broke every worker).
 RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" \
-        -r /opt/elgoose/requirements.txt -c /opt/elgoose/constraints.txt
+        -r /opt/elgoose/requirements.txt -c /opt/elgoose/constraints.txt \
+    && pip check \
+    && python -c "import airflow.providers.celery.executors.celery_executor_utils"
