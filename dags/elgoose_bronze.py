@@ -23,19 +23,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, Asset, CronTriggerTimetable, TriggerRule, get_current_context, task
+from airflow.sdk import DAG, Asset, TriggerRule, get_current_context, task
 
 from elgoose.dag_support import (
     ASSETS,
     DEFAULT_ARGS,
     NETWORK_RETRIES,
-    SCHEDULES,
+    STEP_RETRIES,
     TAGS,
     complete_chain,
     migrate_task,
     run_params,
+    timetable,
     validate_task,
 )
 from elgoose.endpoints import METHODS
@@ -44,8 +44,7 @@ with DAG(
     dag_id=Path(__file__).stem,
     description="ElGoose API -> raw_data (bronze), deduplicated by content",
     doc_md=__doc__,
-    schedule=CronTriggerTimetable(SCHEDULES["bronze"], timezone="UTC"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    schedule=timetable("bronze"),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
@@ -69,7 +68,7 @@ with DAG(
         with warehouse_connection() as conn:
             return pull_endpoint(conn, method, ElGooseClient(), run_id=context["run_id"]).as_dict()
 
-    @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS, outlets=[Asset(ASSETS["bronze"])])
+    @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS, outlets=[Asset(ASSETS["bronze"])], **STEP_RETRIES)
     def bronze_finished() -> dict:
         """Mark bronze done for this run: what loaded, what failed, and whether silver may proceed."""
         from elgoose.bronze import finish_bronze_run

@@ -23,10 +23,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pendulum
-from airflow.sdk import DAG, Asset, CronTriggerTimetable
+from airflow.sdk import DAG, Asset
 
-from elgoose.dag_support import ASSETS, DEFAULT_ARGS, SCHEDULES, TAGS, gated_start, run_params
+from elgoose.dag_support import ASSETS, DEFAULT_ARGS, TAGS, gated_start, run_params, timetable
 from elgoose.gold import GOLD_STEPS, gold_template_params
 from elgoose.operators import LayerSQLOperator
 
@@ -34,8 +33,7 @@ with DAG(
     dag_id=Path(__file__).stem,
     description="silver -> gold: Goose's statistics for fans and the chatbot, published atomically",
     doc_md=__doc__,
-    schedule=CronTriggerTimetable(SCHEDULES["gold"], timezone="UTC"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    schedule=timetable("gold"),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

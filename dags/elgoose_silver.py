@@ -22,17 +22,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pendulum
-from airflow.sdk import DAG, Asset, CronTriggerTimetable, TriggerRule, task
+from airflow.sdk import DAG, Asset, TriggerRule, task
 
 from elgoose.dag_support import (
     ASSETS,
     DEFAULT_ARGS,
-    SCHEDULES,
+    STEP_RETRIES,
     TAGS,
     complete_chain,
     gated_start,
     run_params,
+    timetable,
 )
 from elgoose.layers import SILVER_AFTER_SETLISTS, SILVER_ORDER, silver_parameters
 from elgoose.operators import LayerSQLOperator
@@ -60,8 +60,7 @@ with DAG(
     dag_id=Path(__file__).stem,
     description="raw_data -> silver: typed, normalized tables upserted incrementally",
     doc_md=__doc__,
-    schedule=CronTriggerTimetable(SCHEDULES["silver"], timezone="UTC"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    schedule=timetable("silver"),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
@@ -73,7 +72,7 @@ with DAG(
     ordered = [silver_table(table) for table in SILVER_ORDER]
     after_setlists = {table: silver_table(table) for table in SILVER_AFTER_SETLISTS}
 
-    @task(trigger_rule=TriggerRule.NONE_FAILED)
+    @task(trigger_rule=TriggerRule.NONE_FAILED, **STEP_RETRIES)
     def quality_gates() -> list[dict]:
         """Row counts, referential integrity, keys, golden records, freshness: a failure stops gold."""
         from airflow.sdk import get_current_context
@@ -84,7 +83,7 @@ with DAG(
         with warehouse_connection() as conn:
             return run_quality_checks(conn, run_id=get_current_context()["run_id"])
 
-    @task(outlets=[Asset(ASSETS["silver"])])
+    @task(outlets=[Asset(ASSETS["silver"])], **STEP_RETRIES)
     def silver_finished() -> str:
         """Silver is up to date and passed its quality gates: the gold layer may build from it."""
         return "silver up to date"

@@ -52,7 +52,11 @@ for path in sys.argv[2:]:
         "catchup": dag.catchup,
         "mode_default": dag.params["mode"],
         "mode_enum": dag.params.get_param("mode").schema["enum"],
-        "tasks": {t.task_id: {"retries": t.retries} for t in dag.tasks},
+        "tasks": {
+            t.task_id: {"retries": t.retries, "retry_delay": t.retry_delay.total_seconds(), "type": type(t).__name__}
+            for t in dag.tasks
+        },
+        "timetable": {"run_immediately": str(dag.timetable.run_immediately), "start_date": str(dag.start_date)},
     }
 print(json.dumps(out))
 """
@@ -103,6 +107,32 @@ def test_network_facing_tasks_retry(parsed):
     pulls = {k: v for k, v in parsed["elgoose_bronze"]["tasks"].items() if k.startswith("pull_")}
     assert len(pulls) == 10
     assert all(t["retries"] >= 1 for t in pulls.values())
+
+
+STEP_TASKS = {"migrate_warehouse", "bronze_finished", "quality_gates", "silver_finished", "complete_mode"}
+
+
+def test_every_sql_step_and_the_chaining_retry_after_a_lost_worker(parsed):
+    for dag_id, dag in parsed.items():
+        steps = {
+            task_id: task
+            for task_id, task in dag["tasks"].items()
+            if task["type"] in ("LayerSQLOperator", "RunNextLayerOperator") or task_id in STEP_TASKS
+        }
+        assert len(steps) >= 4, (dag_id, sorted(steps))
+        for task_id, task in steps.items():
+            assert task["retries"] >= 1 and task["retry_delay"] > 0, (dag_id, task_id, task)
+        # a refused conf is a verdict: retrying it would only delay the refusal
+        assert dag["tasks"]["validate_run"]["retries"] == 0
+    assert {t["type"] for t in parsed["elgoose_gold"]["tasks"].values()} >= {"LayerSQLOperator"}
+    assert parsed["elgoose_bronze"]["tasks"]["run_silver"]["type"] == "RunNextLayerOperator"
+
+
+def test_a_first_unpause_does_not_start_a_slot_that_has_passed(parsed):
+    """No start_date and run_immediately=0: the first scheduled run is the next slot (see tests/test_celery.py
+    for the scheduler's side)."""
+    for dag in parsed.values():
+        assert dag["timetable"] == {"run_immediately": "0:00:00", "start_date": "None"}
 
 
 def test_downstream_dags_wait_for_their_upstream_on_schedule(parsed):

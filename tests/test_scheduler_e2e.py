@@ -5,6 +5,7 @@ the REST API (/api/v2, JWT from the SimpleAuthManager)."""
 from __future__ import annotations
 
 import html
+import json
 import sys
 import time
 from collections import Counter
@@ -23,6 +24,7 @@ from airflow_stack import AirflowStack  # noqa: E402
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 DAG_IDS = ["elgoose_bronze", "elgoose_silver", "elgoose_gold"]
+GOLDEN_RECORDS = Path(__file__).resolve().parents[1] / "fake_elgoose" / "fixtures" / "golden_records.json"
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +33,8 @@ def stack(pg_server, pg_template, tmp_path_factory):
     metadata_name = warehouse_db.create_empty_database(pg_server, "airflow_meta")
     warehouse_dsn = warehouse_db.with_dbname(pg_server, warehouse_name)
     data = load_fixtures()
+    golden = tmp_path_factory.mktemp("quality") / "golden_records.json"
+    golden.write_bytes(GOLDEN_RECORDS.read_bytes())
     with FakeElGoose(data) as api:
         env = airflow_env(
             tmp_path_factory.mktemp("airflow"),
@@ -38,6 +42,12 @@ def stack(pg_server, pg_template, tmp_path_factory):
             api.base_url,
             ELGOOSE_SENSOR_POKE_SECONDS="5",
             ELGOOSE_SENSOR_TIMEOUT_SECONDS="300",
+            ELGOOSE_GOLDEN_RECORDS=str(golden),  # a test edits it to fail the quality gate
+            ELGOOSE_STEP_RETRY_DELAY_SECONDS="1",
+            # The backfills below make the scheduler start today's latest missed slot (catchup=False counts
+            # from the latest scheduled or backfill run), whose runs would race the backfills' (backfill runs
+            # do not count towards max_active_runs). tests/test_celery.py checks the schedule with it on.
+            AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
         )
         airflow = AirflowStack(
             tmp_path_factory.mktemp("airflow-home"),
@@ -49,6 +59,7 @@ def stack(pg_server, pg_template, tmp_path_factory):
             airflow.start()
             airflow.wait_for_dags(DAG_IDS)
             with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
+                airflow.golden_records = golden
                 yield airflow, conn, api, data
         finally:
             airflow.stop()
@@ -84,6 +95,53 @@ def test_complete_mode_through_the_rest_api(stack):
     silver_tasks = {t["task_id"]: t["state"] for t in airflow.task_instances("elgoose_silver", f"{run_id}__silver")}
     assert silver_tasks["wait_for_bronze"] == "skipped", "a manual run must never wait on a sensor"
     print(f"complete run under the scheduler: {elapsed:.1f}s")
+
+
+def test_clearing_the_failed_run_silver_reruns_the_layers_below_and_turns_the_chain_green(stack):
+    """What the README says to clear after a failed `complete` chain: the upstream DAG's failed run_<layer>."""
+    airflow, warehouse, _, _ = stack
+    good = airflow.golden_records.read_text()
+    wrong = json.loads(good)
+    wrong[0]["setlist_rows"] += 1  # silver's quality gate now fails, so gold never starts
+    airflow.golden_records.write_text(json.dumps(wrong))
+    run_id = airflow.trigger("elgoose_bronze", {"mode": "complete"})
+    silver_run, gold_run = f"{run_id}__silver", f"{run_id}__silver__gold"
+    assert airflow.wait_for_run("elgoose_bronze", run_id)["state"] == "failed"
+    assert airflow.wait_for_run("elgoose_silver", silver_run)["state"] == "failed"
+    assert states(airflow, "elgoose_bronze", run_id)["run_silver"] == "failed"
+    assert states(airflow, "elgoose_silver", silver_run)["quality_gates"] == "failed"
+    assert airflow.api("GET", f"/dags/elgoose_gold/dagRuns/{gold_run}").status_code == 404
+
+    airflow.golden_records.write_text(good)  # the cause is fixed; now the one task the README names
+    response = airflow.api(
+        "POST",
+        "/dags/elgoose_bronze/clearTaskInstances",
+        json={"dag_run_id": run_id, "task_ids": ["run_silver"], "dry_run": False, "only_failed": True},
+    )
+    assert response.status_code == 200, response.text
+    for dag_id, dag_run_id in (("elgoose_bronze", run_id), ("elgoose_silver", silver_run), ("elgoose_gold", gold_run)):
+        run = airflow.wait_for_run(dag_id, dag_run_id)
+        assert run["state"] == "success", (dag_id, states(airflow, dag_id, dag_run_id))
+    silver = {t["task_id"]: t for t in airflow.task_instances("elgoose_silver", silver_run)}
+    assert silver["quality_gates"]["state"] == "success" and silver["setlists"]["state"] == "success"
+    # the silver run was reset and ran again: its quality gate failed once and passed once, after the fix
+    outcomes = warehouse.execute(
+        "select status from processing_status where layer = 'quality' and run_id = %s order by id", (silver_run,)
+    ).fetchall()
+    assert [o[0] for o in outcomes][-1] == "completed" and "failed" in [o[0] for o in outcomes]
+    assert (
+        scalar(
+            warehouse,
+            "select count(*) from processing_status where run_id = %s and status = 'completed' "
+            "and layer = 'gold' and table_name = 'publish'",
+            gold_run,
+        )
+        == 1
+    )
+
+
+def states(airflow, dag_id: str, run_id: str) -> dict[str, str]:
+    return {t["task_id"]: t["state"] for t in airflow.task_instances(dag_id, run_id)}
 
 
 def backfill(airflow, dag_id: str, when: str, conf: dict | None = None) -> str:

@@ -25,6 +25,11 @@ MODES = ("bronze_only", "silver_only", "gold_only", "complete")
 LAYERS = ("bronze", "silver", "gold")
 DAG_IDS = {layer: f"elgoose_{layer}" for layer in LAYERS}
 SCHEDULES = {"bronze": "0 2 * * *", "silver": "30 2 * * *", "gold": "0 3 * * *"}
+# A DAG's first scheduled run is its next slot after it is first unpaused, never a slot that had already
+# passed: no start_date, and run_immediately=0 (False would still start a slot up to 10% of a day old).
+# So a first unpause starts nothing, and a manual run is not queued behind the day's missed runs
+# (max_active_runs=1). Once a DAG has run, catchup=False starts only the latest missed slot after an outage.
+FIRST_RUN_NOT_BEFORE_UNPAUSE = timedelta(0)
 # Each downstream DAG is scheduled this long after the one it waits for.
 CHAIN_DELTA = timedelta(minutes=30)
 SENSOR_TIMEOUT = timedelta(seconds=settings.SENSOR_TIMEOUT_SECONDS)
@@ -39,6 +44,13 @@ NETWORK_RETRIES = {
     "retry_delay": timedelta(seconds=settings.TASK_RETRY_DELAY_SECONDS),
     "retry_exponential_backoff": True,
 }
+# Every SQL step: a worker lost mid-step (its heartbeat missed for [scheduler] task_instance_heartbeat_timeout)
+# or a failed transaction is retried on a live worker. validate_run and the sensors have no retries: their
+# failures are verdicts, and a retry would only delay them.
+STEP_RETRIES = {
+    "retries": settings.STEP_RETRIES,
+    "retry_delay": timedelta(seconds=settings.STEP_RETRY_DELAY_SECONDS),
+}
 TAGS = ["elgoose", "goose", "warehouse"]
 ASSETS = {layer: f"elgoose://warehouse/{layer}" for layer in LAYERS}
 
@@ -48,6 +60,13 @@ CONF_KEYS = ("mode", "force_reprocess", "endpoints", "upstream_run_id")
 
 class InvalidRunConf(ValueError):
     """The trigger conf asks for something this DAG does not do; nothing has run."""
+
+
+def timetable(layer: str):
+    """The layer's daily cron; see FIRST_RUN_NOT_BEFORE_UNPAUSE."""
+    from airflow.sdk import CronTriggerTimetable
+
+    return CronTriggerTimetable(SCHEDULES[layer], timezone="UTC", run_immediately=FIRST_RUN_NOT_BEFORE_UNPAUSE)
 
 
 def allowed_modes(layer: str) -> tuple[str, ...]:
@@ -139,7 +158,7 @@ def migrate_task():
     """Apply pending warehouse migrations (each exactly once): the first work of every DAG."""
     from airflow.sdk import TriggerRule, task
 
-    @task(task_id="migrate_warehouse", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
+    @task(task_id="migrate_warehouse", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS, **STEP_RETRIES)
     def migrate_warehouse() -> list[str]:
         from elgoose.warehouse import migrate, warehouse_connection
 
@@ -202,7 +221,7 @@ def complete_chain(next_layer: str):
 
     from elgoose.operators import RunNextLayerOperator
 
-    @task.short_circuit(task_id="complete_mode")
+    @task.short_circuit(task_id="complete_mode", **STEP_RETRIES)
     def complete_mode() -> bool:
         """Continue to the next layer only in mode `complete`."""
         return get_current_context()["params"]["mode"] == "complete"
@@ -216,6 +235,12 @@ def complete_chain(next_layer: str):
         poke_interval=5,
         allowed_states=["success"],
         failed_states=["failed"],
+        # Clearing this task after the downstream run failed runs that run again (see RunNextLayerOperator).
+        reset_dag_run=True,
+        doc_md=f"Runs `{DAG_IDS[next_layer]}` with this run's id and waits for it. When it failed, clear this "
+        "task (not the downstream run's): the downstream run is reset and runs again, and this run turns green "
+        "with it.",
+        **STEP_RETRIES,
     )
     short = complete_mode()
     short >> trigger

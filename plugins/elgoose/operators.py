@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,7 +36,11 @@ class LayerSQLOperator(SQLExecuteQueryOperator):
         source_method: str | None = None,
         **kwargs,
     ):
+        from elgoose.dag_support import STEP_RETRIES
+
         kwargs.setdefault("task_id", table)
+        for key, value in STEP_RETRIES.items():
+            kwargs.setdefault(key, value)
         super().__init__(
             sql=f"{layer}/{table}.sql",
             conn_id=settings.WAREHOUSE_CONN_ID,
@@ -88,6 +93,13 @@ def _last_json(rows) -> dict:
 class RunNextLayerOperator(TriggerDagRunOperator):
     """Trigger the next layer's DAG and wait for it (mode ``complete``).
 
+    The downstream run's id is this run's id plus the layer, so each attempt of this task knows it:
+    - no such run yet: trigger it, and wait;
+    - it exists and has not failed (this task's worker was lost while it waited, and this is the
+      retry): wait for it; restarting it would throw away its progress;
+    - it failed (a person cleared this task to recover): reset it (``reset_dag_run``) so that it runs
+      again, nested layers included, and wait. Once it succeeds, this task and its run are green.
+
     Under ``airflow dags test`` no scheduler runs a triggered DAG, so waiting would never end.
     There the remaining layers run in this task instead: the same SQL files in the same order,
     recorded in ``processing_status`` under this run's id.
@@ -96,7 +108,30 @@ class RunNextLayerOperator(TriggerDagRunOperator):
     def execute(self, context):
         if getattr(context["dag_run"], "triggering_user_name", None) == "dag_test":
             return self._run_inline(context)
+        ti = context["ti"]
+        if ti.get_dr_count(dag_id=self.trigger_dag_id, run_ids=[self.trigger_run_id]):
+            state = ti.get_dagrun_state(dag_id=self.trigger_dag_id, run_id=self.trigger_run_id)
+            if state not in self.failed_states:
+                return self._wait_for(ti, state)
+            self.log.info("%s run %s %s: resetting it to run again", self.trigger_dag_id, self.trigger_run_id, state)
         return super().execute(context)
+
+    def _wait_for(self, ti, state: str) -> str:
+        self.log.info(
+            "%s run %s exists (%s), as after a lost worker: waiting for it instead of restarting it",
+            self.trigger_dag_id,
+            self.trigger_run_id,
+            state,
+        )
+        while state not in self.allowed_states:
+            if state in self.failed_states:
+                raise RuntimeError(
+                    f"{self.trigger_dag_id} run {self.trigger_run_id} ended {state}; clear this task to run it again"
+                )
+            time.sleep(self.poke_interval)
+            state = ti.get_dagrun_state(dag_id=self.trigger_dag_id, run_id=self.trigger_run_id)
+        ti.xcom_push(key="trigger_run_id", value=self.trigger_run_id)
+        return self.trigger_run_id
 
     def _run_inline(self, context):
         from elgoose.layers import run_layers

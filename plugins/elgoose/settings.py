@@ -59,6 +59,10 @@ BUSTOUT_MIN_GAP = _int("ELGOOSE_BUSTOUT_MIN_GAP", 100)
 # Task-level retries of the network-facing tasks (each pull also retries its requests itself).
 TASK_RETRIES = _int("ELGOOSE_TASK_RETRIES", 2)
 TASK_RETRY_DELAY_SECONDS = _int("ELGOOSE_TASK_RETRY_DELAY_SECONDS", 120)
+# Task-level retries of every SQL step (silver and gold tables, migrations, quality gates, chaining). Each
+# step is one transaction, so a retry after a lost worker, a database restart or a deadlock is safe.
+STEP_RETRIES = _int("ELGOOSE_STEP_RETRIES", 2)
+STEP_RETRY_DELAY_SECONDS = _int("ELGOOSE_STEP_RETRY_DELAY_SECONDS", 15)
 # Failure isolation: silver still processes what arrived when some bronze endpoints failed.
 SILVER_AFTER_PARTIAL_BRONZE = os.environ.get("ELGOOSE_SILVER_AFTER_PARTIAL_BRONZE", "true").lower() in (
     "1",
