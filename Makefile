@@ -1,7 +1,8 @@
 # ElGoose warehouse: the commands a newcomer needs.
 #   make run            set up, then pull ElGoose -> bronze -> silver -> gold (OFFLINE=1: bundled fixtures)
 #   make test           the whole test suite (what CI runs)
-#   make airflow        Airflow's UI, scheduler, dag-processor and triggerer locally (OFFLINE=1 too)
+#   make airflow        Airflow's UI, scheduler, dag-processor and triggerer locally (OFFLINE=1 too;
+#                       CELERY=1 [WORKERS=2] [BROKER=redis://...]: the CeleryExecutor with Celery workers)
 #   make bench          the benchmark (SCALES="1 10 100" for 100x)
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -28,7 +29,8 @@ test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 airflow: $(STAMP)
-	$(BIN)/python scripts/elgoose_local.py airflow $(if $(OFFLINE),--offline)
+	$(BIN)/python scripts/elgoose_local.py airflow $(if $(OFFLINE),--offline) \
+		$(if $(CELERY),--celery --workers $(or $(WORKERS),2) $(if $(BROKER),--broker $(BROKER)))
 
 # Headless Chromium for tests/test_browser.py (Playwright drives Debian's build; it never downloads one).
 browser:

@@ -1,12 +1,20 @@
-"""Airflow's own components on loopback: api-server, scheduler, dag-processor, triggerer.
+"""Airflow's own components on loopback: api-server, scheduler, dag-processor, triggerer, and with the
+CeleryExecutor ``airflow celery worker`` processes.
 
 Used by ``make airflow`` (a local UI) and by the end-to-end tests. The metadata database is a
 PostgreSQL database (SQLite cannot take four processes writing at once); login is the
 SimpleAuthManager's, with a user and password this module sets.
+
+Several Celery workers on one machine each need their own name and log-server port: the name because a
+task instance records the ``hostname`` of the machine that ran it (``[core] hostname_callable``, here
+``worker_hostname``), the port because every worker serves its logs on ``[logging] worker_log_server_port``
+and a second server on the same port dies. The components share one AIRFLOW_HOME, so the api-server
+reads every task's log from the shared log folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -27,6 +35,25 @@ COMPONENTS = {
     "dag-processor": ["dag-processor"],
     "triggerer": ["triggerer"],
 }
+WORKER_HOSTNAME_VARIABLE = "ELGOOSE_WORKER_HOSTNAME"
+# A lost worker's task is retried once the scheduler has missed its heartbeats this long (Airflow's default
+# is 300 s); the task's supervisor heartbeats every [workers] min_heartbeat_interval (5 s). See the README.
+LOST_WORKER_SETTINGS = {
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+}
+
+
+def _session_of(process) -> int | None:
+    try:
+        return os.getsid(process.pid)
+    except OSError:
+        return None
+
+
+def worker_hostname() -> str:
+    """``[core] hostname_callable`` of the local Celery workers: each one's own name, else the machine's."""
+    return os.environ.get(WORKER_HOSTNAME_VARIABLE) or socket.getfqdn()
 
 
 def free_port() -> int:
@@ -45,14 +72,26 @@ class AirflowStack:
         port: int | None = None,
         user: str = "admin",
         password: str | None = None,
-        executor: str = "LocalExecutor",
+        executor: str | None = None,
         components: tuple[str, ...] = tuple(COMPONENTS),
+        workers: int = 0,
+        worker_concurrency: int = 4,
     ):
+        """``executor``: the given one, else ``AIRFLOW__CORE__EXECUTOR`` of ``env``, else LocalExecutor.
+        ``workers``: how many ``airflow celery worker`` processes to run (CeleryExecutor only), named
+        ``worker-1`` ... each with ``worker_concurrency`` task slots."""
         self.home = Path(home)
         self.port = port or free_port()
         self.user = user
         self.password = password or secrets.token_urlsafe(12)
-        self.components = components
+        executor = executor or env.get("AIRFLOW__CORE__EXECUTOR") or "LocalExecutor"
+        if workers and executor != "CeleryExecutor":
+            raise ValueError(f"workers={workers} needs the CeleryExecutor, not {executor}")
+        self.commands = {name: COMPONENTS[name] for name in components}
+        self.component_env: dict[str, dict[str, str]] = {}
+        for number in range(1, workers + 1):
+            self.add_worker(f"worker-{number}", worker_concurrency)
+        self.components = tuple(self.commands)
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.processes: dict[str, subprocess.Popen] = {}
         self._token: str | None = None
@@ -82,8 +121,34 @@ class AirflowStack:
             # components and a browser share a busy machine: it fails the task before it starts.
             "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": env.get("AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT") or "30",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "plugins"), str(ROOT)]),
+            **{key: env.get(key) or value for key, value in LOST_WORKER_SETTINGS.items()},
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "plugins"), str(ROOT), str(ROOT / "scripts")]),
         }
+
+    def add_worker(self, name: str, concurrency: int = 4) -> None:
+        """An ``airflow celery worker`` component with its own Celery node name, task-instance hostname and
+        log-server port."""
+        hostname = f"{name}.{socket.gethostname()}"
+        self.commands[name] = [
+            "celery",
+            "worker",
+            "--celery-hostname",
+            f"{name}@{socket.gethostname()}",
+            "--concurrency",
+            str(concurrency),
+        ]
+        self.component_env[name] = {
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "airflow_stack.worker_hostname",
+            WORKER_HOSTNAME_VARIABLE: hostname,
+        }
+
+    def worker_names(self) -> list[str]:
+        return [name for name in self.commands if name.startswith("worker-")]
+
+    def hostname_of(self, worker: str) -> str:
+        """The ``hostname`` the task instances that ``worker`` ran record."""
+        return self.component_env[worker][WORKER_HOSTNAME_VARIABLE]
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -96,17 +161,50 @@ class AirflowStack:
 
     def start(self, timeout: float = 180) -> AirflowStack:
         for name in self.components:
-            log = open(self.home / f"{name}.log", "w")  # noqa: SIM115 - lives as long as the process
-            self.processes[name] = subprocess.Popen(
-                [AIRFLOW, *COMPONENTS[name]],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=ROOT,
-                start_new_session=True,
-            )
+            self.start_component(name)
         self.wait_ready(timeout)
+        for name in self.worker_names():
+            self.wait_for_worker(name, timeout)
         return self
+
+    def start_component(self, name: str) -> None:
+        log = open(self.home / f"{name}.log", "a")  # noqa: SIM115 - lives as long as the process
+        self.processes[name] = subprocess.Popen(
+            [AIRFLOW, *self.commands[name]],
+            env={**self.env, **self.component_env.get(name, {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+
+    def wait_for_worker(self, name: str, timeout: float = 180) -> None:
+        """Until the Celery worker ``name`` says it is ready to take tasks."""
+        log = self.home / f"{name}.log"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            if f"{name}@{socket.gethostname()} ready." in log.read_text(errors="replace"):
+                return
+            time.sleep(1)
+        raise TimeoutError(f"Celery worker {name} was not ready within {timeout}s; see {log}")
+
+    def kill(self, name: str) -> int:
+        """SIGKILL a component and every process it started, as if its machine were lost; return how many.
+
+        Task processes run in process groups of their own, so the whole session is killed, not one group.
+        """
+        import psutil
+
+        process = self.processes.pop(name)
+        session = os.getsid(process.pid)
+        doomed = [p for p in psutil.process_iter() if _session_of(p) == session]
+        for victim in doomed:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                victim.kill()
+        psutil.wait_procs(doomed, timeout=30)
+        process.wait(30)
+        return len(doomed)
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

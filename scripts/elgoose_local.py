@@ -3,6 +3,8 @@
     python scripts/elgoose_local.py run [--offline]   bronze -> silver -> gold with `airflow dags test`
     python scripts/elgoose_local.py migrate           apply warehouse migrations
     python scripts/elgoose_local.py airflow [--offline] [--port 8080]  Airflow UI + scheduler until Ctrl-C
+        [--celery [--workers N] [--broker URL]]  with the CeleryExecutor and N workers (default 2) on
+        the machine's Redis (AIRFLOW__CELERY__BROKER_URL, else redis://127.0.0.1:6379/0) or URL
     python scripts/elgoose_local.py env               print the environment the commands use
 
 With AIRFLOW_CONN_ELGOOSE_WAREHOUSE set, that Postgres is the warehouse; otherwise an embedded
@@ -266,15 +268,45 @@ def launch_stack(stack, log=say) -> None:
     database, start the four components, wait until the DAGs are parsed, and unpause them."""
     log("migrating Airflow's metadata database (airflow db migrate) ...")
     stack.migrate()
-    log("starting api-server, scheduler, dag-processor and triggerer ...")
+    log(f"starting {', '.join(stack.components)} ...")
     stack.start()
     stack.wait_for_dags(list(DAG_IDS))
     for dag_id in DAG_IDS:
         stack.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
 
 
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
+
+
+def celery_settings(args, user_env: dict[str, str], metadata_url: str) -> dict[str, str]:
+    """The CeleryExecutor's settings for ``make airflow CELERY=1``; exits naming the broker when it is down."""
+    import redis
+
+    broker = args.broker or user_env.get("AIRFLOW__CELERY__BROKER_URL") or DEFAULT_BROKER_URL
+    shown = redis.connection.parse_url(broker) if broker.startswith(("redis://", "rediss://")) else {}
+    where = f"{shown.get('host', '?')}:{shown.get('port', 6379)}/{shown.get('db', 0)}" if shown else "(not Redis)"
+    if shown:
+        try:
+            redis.Redis.from_url(broker, socket_connect_timeout=3, socket_timeout=5).ping()
+        except redis.RedisError as exc:
+            say(f"the Celery broker at {where} does not answer ({exc}).")
+            say("Start Redis (e.g. apt-get install redis-server) or name one: make airflow CELERY=1 BROKER=redis://…")
+            raise SystemExit(2) from None
+    say(f"executor: CeleryExecutor, {args.workers} workers, broker Redis {where}, results in the metadata database")
+    return {
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CELERY__BROKER_URL": broker,
+        "AIRFLOW__CELERY__RESULT_BACKEND": user_env.get("AIRFLOW__CELERY__RESULT_BACKEND") or f"db+{metadata_url}",
+        # This stack's queues and messages under their own prefix on a Redis others may use too.
+        "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__GLOBAL_KEYPREFIX": user_env.get(
+            "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__GLOBAL_KEYPREFIX", "elgoose-local:"
+        ),
+    }
+
+
 def cmd_airflow(args) -> int:
-    """api-server, scheduler, dag-processor and triggerer (AirflowStack) until SIGINT/SIGTERM."""
+    """api-server, scheduler, dag-processor and triggerer (AirflowStack) until SIGINT/SIGTERM; with --celery,
+    the CeleryExecutor and --workers Celery workers too."""
     import signal
 
     sys.path.insert(0, str(ROOT / "scripts"))
@@ -305,12 +337,20 @@ def cmd_airflow(args) -> int:
             except SystemExit:
                 say("starting anyway: runs that pull from ElGoose will fail (offline: make airflow OFFLINE=1)")
         metadata_url = metadata_database(user_env)
+        workers = 0
+        if args.celery or user_env.get("AIRFLOW__CORE__EXECUTOR") == "CeleryExecutor":
+            env.update(celery_settings(args, user_env, metadata_url))
+            workers = args.workers
+        else:
+            env["AIRFLOW__CORE__EXECUTOR"] = user_env.get("AIRFLOW__CORE__EXECUTOR") or "LocalExecutor"
         say(f"warehouse migrations applied now: {migrate_warehouse() or 'none pending'}")
         home = Path(env["AIRFLOW_HOME"])
         password_file, password = admin_password(home)
-        stack = AirflowStack(home, metadata_url, env, port=args.port, user="admin", password=password)
+        stack = AirflowStack(home, metadata_url, env, port=args.port, user="admin", password=password, workers=workers)
         launch_stack(stack)
         say(f"Airflow is up in {time.monotonic() - started:.0f}s: {stack.base_url}")
+        for worker in stack.worker_names():
+            say(f"Celery {worker}: task instances record hostname {stack.hostname_of(worker)}")
         say(f"login: admin / {password}   (kept in {password_file})")
         say(f"DAGs unpaused: {', '.join(DAG_IDS)}; component logs: {home}/<component>.log")
         say("Ctrl-C stops every component.")
@@ -346,6 +386,9 @@ def main() -> int:
     web = sub.add_parser("airflow", help="Airflow UI, scheduler, dag-processor and triggerer until Ctrl-C")
     web.add_argument("--offline", action="store_true", help="serve the bundled fixtures instead of elgoose.net")
     web.add_argument("--port", type=int, default=8080, help="the UI's port on 127.0.0.1 (default 8080)")
+    web.add_argument("--celery", action="store_true", help="the CeleryExecutor with --workers Celery workers")
+    web.add_argument("--workers", type=int, default=2, help="how many Celery workers (default 2)")
+    web.add_argument("--broker", help=f"the Celery broker URL (default {DEFAULT_BROKER_URL})")
     args = parser.parse_args()
     return {"run": cmd_run, "migrate": cmd_migrate, "env": cmd_env, "airflow": cmd_airflow}[args.command](args)
 

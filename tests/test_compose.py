@@ -407,6 +407,17 @@ def test_celery_profile(raw, env):
     assert worker["environment"]["DUMB_INIT_SETSID"] == "0"
     assert "celery" in worker["healthcheck"]["test"][-1] and "inspect ping" in worker["healthcheck"]["test"][-1]
     assert urlsplit(worker["environment"]["AIRFLOW__CELERY__BROKER_URL"]).hostname == "redis"
+    # N workers, each its own container: a hostname of its own that the api-server reaches for live logs.
+    assert raw["services"]["airflow-worker"]["deploy"]["replicas"] == "${AIRFLOW_CELERY_WORKERS:-2}"
+    assert int(worker["deploy"]["replicas"]) == 2
+    three = interpolate_document(raw, {**env, "AIRFLOW_CELERY_WORKERS": "3"})["services"]["airflow-worker"]
+    assert int(three["deploy"]["replicas"]) == 3
+    assert "container_name" not in worker and "hostname" not in worker, "replicas need names of their own"
+    assert worker["environment"]["AIRFLOW__CORE__HOSTNAME_CALLABLE"] == "airflow.utils.net.get_host_ip_address"
+    assert worker["environment"]["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] == "8793"
+    assert "8793" in worker["expose"]
+    # A lost worker's task is noticed within the heartbeat timeout (Airflow's default: 300 s).
+    assert int(worker["environment"]["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT"]) <= 60
     assert services["redis"]["image"].startswith("redis:")
     for name in AIRFLOW_SERVICES:
         assert services[name]["depends_on"]["redis"] == {"condition": "service_healthy", "required": False}, name
