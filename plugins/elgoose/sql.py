@@ -16,7 +16,6 @@ import sqlparse
 
 from elgoose.settings import SQL_DIR
 
-
 # A silver file's column list (include/sql/silver/_silver.sql): (name, expression[, 'derived' | 'check']).
 _RECORD_KEY = re.compile(r'\br\.(?:"([^"]+)"|([A-Za-z_][A-Za-z0-9_]*))')
 
@@ -53,9 +52,7 @@ def jinja_env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.filters.update(
-        from_record=from_record, derived=derived, stored_columns=stored_columns, record_keys=record_keys
-    )
+    env.filters.update(from_record=from_record, derived=derived, stored_columns=stored_columns, record_keys=record_keys)
     return env
 
 
