@@ -50,7 +50,7 @@ def fit(runs: list[dict]) -> dict | None:
     fixed = layers["bronze + silver"]["fixed_seconds"]
     return {
         "scales": scales,
-        "records": records,
+        "records": {f"{s}x": n for s, n in records.items()},
         "method": "least squares" if len(scales) > 2 else "exact line through two points",
         "layers": layers,
         "target": {"fixed_max_seconds": FIXED_MAX_S, "bronze_silver_fixed_seconds": fixed, "met": fixed < FIXED_MAX_S},
