@@ -18,8 +18,8 @@ the project's User-Agent. Everything else is dlt's default (nested lists become 
 ``shows__show_tags``; the postgres loader's default file format).
 
 Prints one JSON line: ``seconds`` (in-process: from creating the pipeline to the end of ``pipeline.run``,
-after the imports), whether dlt saw this as the pipeline's first run, the rows normalized per table, the
-load ids and the process's peak RSS.
+after the imports) and the epoch times the clock started and stopped at, whether dlt saw this as the
+pipeline's first run, the rows normalized per table, the load ids and the process's peak RSS.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def main(argv: list[str]) -> int:
     from dlt.destinations import postgres
     from dlt.sources.rest_api import rest_api_source
 
+    clock_started_at = time.time()
     started = time.perf_counter()
     pipeline = dlt.pipeline(
         pipeline_name=spec["pipeline_name"],
@@ -74,12 +75,15 @@ def main(argv: list[str]) -> int:
     first_run = pipeline.first_run
     info = pipeline.run(rest_api_source(config(spec), name="elgoose"))
     seconds = time.perf_counter() - started
+    clock_stopped_at = time.time()
 
     normalize = pipeline.last_trace.last_normalize_info
     print(
         json.dumps(
             {
                 "seconds": seconds,
+                "clock_started_at": clock_started_at,
+                "clock_stopped_at": clock_stopped_at,
                 "first_run": first_run,
                 "rows_normalized": dict(normalize.row_counts) if normalize else {},
                 "load_ids": list(info.loads_ids),

@@ -103,13 +103,18 @@ def spec(base_url: str, dsn: str, pipelines_dir: Path) -> dict:
 
 
 def _child(argv: list[str], env: dict[str, str], what: str) -> dict:
+    spawned_at = time.time()
     started = time.perf_counter()
     proc = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True)
     process_seconds = time.perf_counter() - started
+    exited_at = time.time()
     if proc.returncode:
         raise RuntimeError(f"{what} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
     out = orjson.loads(proc.stdout.strip().splitlines()[-1])
     out["process_seconds"] = process_seconds
+    # the process outside its load: start-up and imports before the clock, tear-down after it
+    out["before_load_seconds"] = out["clock_started_at"] - spawned_at
+    out["after_load_seconds"] = exited_at - out["clock_stopped_at"]
     return out
 
 

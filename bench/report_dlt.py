@@ -66,6 +66,18 @@ def table_rows(runs: list[dict]) -> list[str]:
             cells.append(cell)
         rows.append(f"| **dlt ÷ ours, {name}**: in-process / process | " + " | ".join(cells) + " |")
     rows.append(
+        "| process outside the load, before / after it: ours; dlt (first load) | "
+        + " | ".join(
+            "; ".join(
+                f"{_s(r['dlt'][side]['first']['before_load_seconds'])} / "
+                f"{_s(r['dlt'][side]['first']['after_load_seconds'])}"
+                for side in ("ours", "dlt")
+            )
+            for r in runs
+        )
+        + " |"
+    )
+    rows.append(
         "| dlt loaded: setlists rows (served), loads; peak RSS dlt / ours | "
         + " | ".join(
             f"{r['dlt']['check']['setlists_rows']:,} ({r['dlt']['check']['setlists_served']:,}), "
