@@ -16,48 +16,25 @@ parallel), `chatbot` adds the readers' helpers, and `publish` swaps it in for `g
 previous gold or the new one, never a half-built or empty table; a failed refresh leaves the previous
 gold in place. The same silver always gives byte-identical gold.
 
-Scheduled runs (03:00 UTC) first wait for the same day's `elgoose_silver.silver_finished`.
+Scheduled runs (03:00 UTC) first wait for the same day's `elgoose_silver.quality_gates`.
 Every step writes a row to `processing_status` (layer `gold`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from airflow.sdk import Asset, TriggerRule
 
-import pendulum
-from airflow.sdk import DAG, Asset, CronTriggerTimetable
-
-from elgoose.dag_support import (
-    ASSETS,
-    DEFAULT_ARGS,
-    SCHEDULES,
-    TAGS,
-    layer_steps,
-    leaves,
-    roots,
-    run_params,
-    start_gate,
-)
+from elgoose.dag_support import ASSETS, layer_dag, layer_steps, leaves, roots, start_gate
 from elgoose.operators import LayerSQLOperator
 from elgoose.registry import GOLD_CHATBOT, GOLD_PREPARE, GOLD_PUBLISH
 
-with DAG(
-    dag_id=Path(__file__).stem,
-    description="silver -> gold: Goose's statistics for fans and the chatbot, published atomically",
-    doc_md=__doc__,
-    schedule=CronTriggerTimetable(SCHEDULES["gold"], timezone="UTC"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=[*TAGS, "gold"],
-    params=run_params("gold"),
-) as dag:
+description = "silver -> gold: Goose's statistics for fans and the chatbot, published atomically"
+with layer_dag("gold", doc=__doc__, description=description) as dag:
     # prepare -> the registry's gold tables as the graph their SQL needs (independent ones in parallel)
     # -> chatbot (views and functions over all of them) -> publish (the atomic swap).
-    prepare = LayerSQLOperator(layer="gold", name=GOLD_PREPARE)
+    prepare = LayerSQLOperator(layer="gold", name=GOLD_PREPARE, trigger_rule=TriggerRule.NONE_FAILED)
     tables = layer_steps("gold")
     chatbot = LayerSQLOperator(layer="gold", name=GOLD_CHATBOT)
     publish = LayerSQLOperator(layer="gold", name=GOLD_PUBLISH, outlets=[Asset(ASSETS["gold"])])
-    start_gate("gold", upstream_layer="silver", upstream_task_id="silver_finished") >> prepare >> roots(tables)
+    start_gate("gold", upstream_layer="silver", upstream_task_id="quality_gates") >> prepare >> roots(tables)
     leaves(tables) >> chatbot >> publish

@@ -51,7 +51,7 @@ class LayerSQLOperator(BaseOperator):
 
 
 class RunNextLayerOperator(TriggerDagRunOperator):
-    """Trigger the next layer's DAG and wait for it (mode ``complete``).
+    """In mode ``complete``, trigger the next layer's DAG and wait for it; in any other mode, skip.
 
     Under ``airflow dags test`` no scheduler runs a triggered DAG, so waiting would never end.
     There the remaining layers run in this task instead: the same steps in the same order,
@@ -59,6 +59,10 @@ class RunNextLayerOperator(TriggerDagRunOperator):
     """
 
     def execute(self, context):
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        if context["params"]["mode"] != "complete":
+            raise AirflowSkipException(f"mode {context['params']['mode']}: the next layer runs on its own schedule")
         if getattr(context["dag_run"], "triggering_user_name", None) == "dag_test":
             return self._run_inline(context)
         return super().execute(context)
