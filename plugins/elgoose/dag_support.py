@@ -171,19 +171,24 @@ def prepare_run(layer: str):
     return prepare()
 
 
-def _prepare(layer: str, context) -> dict:
+def _prepare(layer: str, context, first_steps: tuple[str, ...] = ()) -> dict:
     from elgoose.connections import warehouse_connection
     from elgoose.migrations import migrate
+    from elgoose.steps import run_step
 
     validated = validate_conf(layer, context["dag_run"].conf, context["params"])
     with warehouse_connection() as conn:
-        return {**validated, "migrations_applied": migrate(conn)}
+        applied = migrate(conn)
+        for step in first_steps:
+            run_step(conn, layer, step, run_id=context["run_id"])
+    return {**validated, "migrations_applied": applied}
 
 
-def start_gate(layer: str, upstream_layer: str, upstream_task_id: str):
-    """The task group ``start``: ``prepare_run`` (validate the conf, apply migrations), then on scheduled runs
-    an ExternalTaskSensor on the upstream layer. Returns the group, to set downstream work after it (which
-    joins with ``none_failed``: one of the two branches is always skipped).
+def start_gate(layer: str, upstream_layer: str, upstream_task_id: str, first_steps: tuple[str, ...] = ()):
+    """The task group ``start``: ``prepare_run`` (validate the conf, apply migrations, run ``first_steps`` of
+    the layer: gold's ``prepare`` of its build schema), then on scheduled runs an ExternalTaskSensor on the
+    upstream layer. Returns the group, to set downstream work after it (which joins with ``none_failed``: one
+    of the two branches is always skipped).
 
     Manual runs (UI, REST API, CLI, ``complete`` chaining) skip the sensor: their logical date
     matches no scheduled upstream run, and in Airflow 3 it may be null.
@@ -199,7 +204,7 @@ def start_gate(layer: str, upstream_layer: str, upstream_task_id: str):
         """Refuse a conf this DAG cannot honour, apply pending migrations; scheduled runs then wait for the
         upstream layer, manual runs go straight to work."""
         context = get_current_context()
-        _prepare(layer, context)
+        _prepare(layer, context, first_steps)
         branch = f"wait_for_{upstream_layer}" if is_scheduled(context["dag_run"]) else "manual_run"
         return f"start.{branch}"
 
