@@ -40,6 +40,7 @@ METHODS: tuple[str, ...] = (
     "appearances",
     "links",
     "uploads",
+    "albums",
     "metadata",
 )
 
@@ -50,7 +51,7 @@ def _cols(text: str) -> tuple[str, ...]:
 
 
 #: Column matched by ``/{method}/{id}.json``. ``None``: the method has no row id
-#: (appearances, metadata), so an id path returns ``data: []``.
+#: (appearances, albums, metadata), so an id path returns ``data: []``.
 KEY_FIELDS: dict[str, str | None] = {
     "setlists": "uniqueid",
     "latest": "uniqueid",
@@ -61,6 +62,7 @@ KEY_FIELDS: dict[str, str | None] = {
     "venues": "venue_id",
     "links": "link_id",
     "appearances": None,
+    "albums": None,
     "metadata": None,
 }
 
@@ -96,6 +98,12 @@ KNOWN_COLUMNS: dict[str, frozenset[str]] = {
     ),
     "links": frozenset(_cols("link_id show_id description url updated_at")),
     "uploads": frozenset(_cols("id show_id showdate URL img_name upload_type attribution created_at")),
+    "albums": frozenset(
+        _cols(
+            "album_title album_displayname artist artist_id album_url releasedate album_notes song_name song_url "
+            "original_artist position islive tracktime disc_number track_updated_at album_updated_at"
+        )
+    ),
     "metadata": frozenset(
         _cols(
             "meta_name metadata_slug value data_type show_id song_id songname song_slug showdate artist_id artist "
@@ -250,7 +258,7 @@ def load_snapshot(path: str | os.PathLike[str]) -> dict[str, list[dict]]:
       jamcharts = one jamcharts-shaped row per setlist row with ``isjamchart == 1``;
       latest = the setlist rows of the most recent Goose show (artist_id 1) by
       ``(showdate, showorder, show_id)``.
-    - appearances, links, uploads, metadata: empty.
+    - appearances, links, uploads, albums, metadata: empty.
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -304,6 +312,7 @@ def load_snapshot(path: str | os.PathLike[str]) -> dict[str, list[dict]]:
         "appearances": [],
         "links": [],
         "uploads": [],
+        "albums": [],
         "metadata": [],
     }
 
