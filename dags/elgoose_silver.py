@@ -3,7 +3,8 @@
 
 Types and normalizes the unprocessed bronze records into `silver.*`, one task per table, in
 dependency order: venues -> shows -> songs -> setlists -> (appearances -> people, links, uploads,
-metadata, latest, jamcharts). Each task runs `include/sql/silver/<table>.sql` as one transaction:
+metadata, latest, jamcharts, album_tracks -> albums). Each task runs `include/sql/silver/<table>.sql`
+as one transaction:
 
 - reads only bronze rows with `is_processed = false`, takes the newest version of each record,
   upserts it (an unchanged row is not rewritten), and marks the bronze rows processed;
@@ -37,8 +38,10 @@ from elgoose.dag_support import (
 from elgoose.layers import SILVER_AFTER_SETLISTS, SILVER_ORDER, silver_parameters
 from elgoose.operators import LayerSQLOperator
 
-# people has no API method of its own: it is derived from appearances.
-SOURCE_METHOD = {"people": "appearances"}
+# people has no API method of its own: it is derived from appearances. The albums method fills
+# album_tracks (one row per track), and silver.albums is derived from album_tracks.
+SOURCE_METHOD = {"people": "appearances", "album_tracks": "albums"}
+DERIVED_FROM = {"people": "appearances", "albums": "album_tracks"}
 
 
 def _silver_parameters(context) -> dict:
@@ -95,9 +98,10 @@ with DAG(
     start >> ordered[0]
     for upstream, downstream in zip(ordered, ordered[1:], strict=False):
         upstream >> downstream
-    after_setlists["appearances"] >> after_setlists["people"]
     for table in SILVER_AFTER_SETLISTS:
-        if table != "people":
+        if table in DERIVED_FROM:
+            after_setlists[DERIVED_FROM[table]] >> after_setlists[table]
+        else:
             ordered[-1] >> after_setlists[table]
         after_setlists[table] >> gates
     finished >> complete_chain("gold")

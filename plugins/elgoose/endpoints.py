@@ -44,6 +44,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("appearances", ("show_id", "person_id", "appearance_type")),
         Endpoint("links", ("link_id",)),
         Endpoint("uploads", ("id",)),
+        # albums are served one row per track, keyed by (album slug, disc, position); the slug is inside
+        # album_url ("/albums/<slug>"), so the key reads album_url as served: "/albums/moon-cabin|1|1"
+        Endpoint("albums", ("album_url", "disc_number", "position")),
         # metadata's shape is unverified upstream; its rows are keyed by content alone
         Endpoint("metadata", ()),
     )

@@ -20,6 +20,8 @@ SILVER_AFTER_SETLISTS: tuple[str, ...] = (
     "metadata",
     "latest",
     "jamcharts",
+    "album_tracks",
+    "albums",
 )
 SILVER_TABLES: tuple[str, ...] = SILVER_ORDER + SILVER_AFTER_SETLISTS
 
