@@ -23,10 +23,13 @@ from elgoose.layers import gold_params
 from elgoose.sql import run_sql_file
 from elgoose.warehouse import raise_if_connection_lost, track_step
 
-# Build order: song_performances first (the other tables build from it), publish last.
+# Build order: song_performances first (the other tables build from it), album_tracks before song_stats and
+# album_stats (they read it), publish last.
 GOLD_TABLES: tuple[str, ...] = (
     "song_performances",
+    "album_tracks",
     "song_stats",
+    "album_stats",
     "show_summary",
     "venue_stats",
     "year_stats",

@@ -15,8 +15,8 @@
 -#}
 
 {#- The tables publish.sql expects to find complete in gold_next, in build order. -#}
-{% set gold_tables = ['song_performances', 'song_stats', 'show_summary', 'venue_stats', 'year_stats',
-                      'tour_stats', 'segues'] %}
+{% set gold_tables = ['song_performances', 'album_tracks', 'song_stats', 'album_stats', 'show_summary',
+                      'venue_stats', 'year_stats', 'tour_stats', 'segues'] %}
 
 {#- One text key per song: the catalogue id, or the decoded name of a free-text song (song_id NULL). -#}
 {% macro song_key(alias) -%}
