@@ -13,9 +13,9 @@
 --   total_track_seconds / longest_track_seconds    over performances with a known track time (NULL if none)
 -- Name: silver.songs' name when catalogued, else the setlist's; is_original and original_artist likewise
 -- (from the song's most recent setlist row when it is not in the catalogue).
---   is_cover           not is_original: the catalogue's own flag (isoriginal), which covers every song, played
---                      on record or not; only where neither the catalogue nor the setlist row has the flag, the
---                      song's album tracks decide (gold_next.album_tracks.is_cover: an original artist is named)
+--   is_cover           not is_original: the catalogue's own flag (isoriginal; for a song not in the catalogue, its
+--                      setlist row's), which covers every song, on a record or not. Only where that flag is missing
+--                      do the song's album tracks decide (gold_next.album_tracks.is_cover: an original artist named)
 --   first_studio_album / _slug / first_studio_release_date   the studio (not live) album of the artist with
 --                      the song and the earliest release date; albums whose date is unknown come after every
 --                      dated one, ties by album slug (collate "C"). NULL when the song is on no studio album.
