@@ -30,19 +30,10 @@ from urllib.parse import parse_qs, unquote, unquote_plus, urlsplit
 
 import orjson
 
-METHODS: tuple[str, ...] = (
-    "venues",
-    "shows",
-    "songs",
-    "setlists",
-    "latest",
-    "jamcharts",
-    "appearances",
-    "links",
-    "uploads",
-    "albums",
-    "metadata",
-)
+from elgoose import registry
+
+#: The API methods served: the warehouse registry's bronze tables.
+METHODS: tuple[str, ...] = registry.METHODS
 
 
 def _cols(text: str) -> tuple[str, ...]:
@@ -51,7 +42,7 @@ def _cols(text: str) -> tuple[str, ...]:
 
 
 #: Column matched by ``/{method}/{id}.json``. ``None``: the method has no row id
-#: (appearances, albums, metadata), so an id path returns ``data: []``.
+#: (appearances, metadata), so an id path returns ``data: []``.
 KEY_FIELDS: dict[str, str | None] = {
     "setlists": "uniqueid",
     "latest": "uniqueid",
@@ -62,7 +53,6 @@ KEY_FIELDS: dict[str, str | None] = {
     "venues": "venue_id",
     "links": "link_id",
     "appearances": None,
-    "albums": None,
     "metadata": None,
 }
 
@@ -98,12 +88,6 @@ KNOWN_COLUMNS: dict[str, frozenset[str]] = {
     ),
     "links": frozenset(_cols("link_id show_id description url updated_at")),
     "uploads": frozenset(_cols("id show_id showdate URL img_name upload_type attribution created_at")),
-    "albums": frozenset(
-        _cols(
-            "album_title album_displayname artist artist_id album_url releasedate album_notes song_name song_url "
-            "original_artist position islive tracktime disc_number track_updated_at album_updated_at"
-        )
-    ),
     "metadata": frozenset(
         _cols(
             "meta_name metadata_slug value data_type show_id song_id songname song_slug showdate artist_id artist "
@@ -258,7 +242,8 @@ def load_snapshot(path: str | os.PathLike[str]) -> dict[str, list[dict]]:
       jamcharts = one jamcharts-shaped row per setlist row with ``isjamchart == 1``;
       latest = the setlist rows of the most recent Goose show (artist_id 1) by
       ``(showdate, showorder, show_id)``.
-    - appearances, links, uploads, albums, metadata: empty.
+    - every other method (appearances, links, uploads, metadata, and any method added to the registry
+      later): empty.
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -302,19 +287,16 @@ def load_snapshot(path: str | os.PathLike[str]) -> dict[str, list[dict]]:
         latest = [r for r in goose if r["show_id"] == last["show_id"]]
         latest.sort(key=lambda r: r.get("position") or 0)
 
-    return {
+    held = {
         "venues": venues,
         "shows": shows,
         "songs": songs,
         "setlists": setlists,
         "latest": latest,
         "jamcharts": jamcharts,
-        "appearances": [],
-        "links": [],
-        "uploads": [],
-        "albums": [],
-        "metadata": [],
     }
+    # every other method of the registry (appearances, links, uploads, metadata, ...): none in the snapshot
+    return {method: held.get(method, []) for method in METHODS}
 
 
 # --------------------------------------------------------------------------- helpers

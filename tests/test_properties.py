@@ -12,16 +12,14 @@ import html
 
 import orjson
 import psycopg
-import warehouse_db
 from gold_reference import Reference, album_tracks
 from helpers import load_bronze
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.rows import dict_row
 
-from elgoose import settings as elgoose_settings
-from elgoose.gold import run_gold
-from elgoose.layers import run_silver
+from elgoose.layers import run_gold, run_layer
+from elgoose_local import databases as warehouse_db
 
 SONGS = {400: "Arcadia", 401: "Hot Tea", 402: "Tumble", 403: "Madhuvan", 404: "A Go Go"}
 TRANSITIONS = {1: ", ", 2: " > ", 3: " -> ", 4: ""}
@@ -187,7 +185,7 @@ def songs_catalogue(flagless: set[int] = frozenset()) -> list[dict]:
 @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
 @given(days=histories(), flagless=st.sets(st.sampled_from(sorted(SONGS))))
 def test_bronze_silver_and_gold_invariants_hold_day_after_day(pg_server, pg_template, days, flagless, monkeypatch):
-    monkeypatch.setattr(elgoose_settings, "BUSTOUT_MIN_GAP", 2)
+    monkeypatch.setenv("ELGOOSE_BUSTOUT_MIN_GAP", "2")
     name = warehouse_db.create_database(pg_server, pg_template)
     try:
         with psycopg.connect(warehouse_db.with_dbname(pg_server, name), autocommit=True) as conn:
@@ -196,7 +194,7 @@ def test_bronze_silver_and_gold_invariants_hold_day_after_day(pg_server, pg_temp
                 rows = upstream["setlists"]
                 data = {**upstream, "songs": songs_catalogue(flagless)}
                 load_bronze(conn, data, run_id=f"day-{day}")
-                run_silver(conn, run_id=f"day-{day}")
+                run_layer(conn, "silver", run_id=f"day-{day}")
                 run_gold(conn, run_id=f"day-{day}")
                 served |= {canonical(r) for r in rows}
 
