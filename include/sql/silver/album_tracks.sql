@@ -4,41 +4,37 @@
 -- written as a plain integer would never match its own silver key (deletions compare the two), so it is
 -- quarantined. song_id is the catalogue song whose slug is the one in song_url: it is resolved after the
 -- upsert for every track, so a song that reaches the catalogue later links its tracks on the next run.
+-- Columns: each stated once below, in the table's order (the list's form: include/sql/silver/_silver.sql);
+-- song_id is not among them: it is linked after the upsert.
 {% import 'silver/_silver.sql' as silver %}
 {{ silver.begin('albums') }}
 
-create temporary table _typed on commit drop as
-with parsed as (
-    select u.bronze_id,
-           u.external_id,
-           case when r.album_url ~ '^/albums/[^/?#]+$' then substr(r.album_url, 9) end as album_slug,
-           silver.text_to_int(r.disc_number)                as disc_number,
-           silver.text_to_int(r.position)                   as position,
-           silver.clean_text(r.album_title)                 as album_title,
-           silver.clean_text(r.album_displayname)           as album_display_name,
-           silver.text_to_int(r.artist_id)                  as artist_id,
-           silver.clean_text(r.artist)                      as artist,
-           silver.to_release_date(r.releasedate)            as release_date,
-           nullif(btrim(r.releasedate), '')                 as release_date_text,
-           silver.html_to_text(r.album_notes)               as album_notes,
-           silver.text_to_bool(r.islive)                    as is_live,
-           silver.to_timestamptz(r.album_updated_at)        as album_updated_at,
-           silver.clean_text(r.song_name)                   as song_name,
-           case when r.song_url ~ '^/song/[^/?#]+$' then substr(r.song_url, 7) end as song_slug,
-           silver.clean_text(r.original_artist)             as original_artist,
-           silver.track_seconds(r.tracktime)                as track_seconds,
-           silver.to_timestamptz(r.track_updated_at)        as updated_at
-      from {{ silver.bronze_rows('albums', ['album_url', 'disc_number', 'position', 'album_title', 'album_displayname', 'artist_id', 'artist', 'releasedate', 'album_notes', 'islive', 'album_updated_at', 'song_name', 'song_url', 'original_artist', 'tracktime', 'track_updated_at']) }}
-)
-select parsed.*,
-       (external_id is distinct from ('/albums/' || album_slug || '|' || disc_number || '|' || position))
-           as key_not_canonical
-  from parsed;
+{% set columns = [
+    ('album_slug',         "case when r.album_url ~ '^/albums/[^/?#]+$' then substr(r.album_url, 9) end"),
+    ('disc_number',        'silver.text_to_int(r.disc_number)'),
+    ('position',           'silver.text_to_int(r.position)'),
+    ('album_title',        'silver.clean_text(r.album_title)'),
+    ('album_display_name', 'silver.clean_text(r.album_displayname)'),
+    ('artist_id',          'silver.text_to_int(r.artist_id)'),
+    ('artist',             'silver.clean_text(r.artist)'),
+    ('release_date',       'silver.to_release_date(r.releasedate)'),
+    ('release_date_text',  "nullif(btrim(r.releasedate), '')"),
+    ('album_notes',        'silver.html_to_text(r.album_notes)'),
+    ('is_live',            'silver.text_to_bool(r.islive)'),
+    ('album_updated_at',   'silver.to_timestamptz(r.album_updated_at)'),
+    ('song_name',          'silver.clean_text(r.song_name)'),
+    ('song_slug',          "case when r.song_url ~ '^/song/[^/?#]+$' then substr(r.song_url, 7) end"),
+    ('original_artist',    'silver.clean_text(r.original_artist)'),
+    ('track_seconds',      'silver.track_seconds(r.tracktime)'),
+    ('updated_at',         'silver.to_timestamptz(r.track_updated_at)'),
+    ('key_not_canonical',  "u.external_id is distinct from (r.album_url || '|' || silver.text_to_int(r.disc_number)
+                                                           || '|' || silver.text_to_int(r.position))", 'check'),
+] %}
+
+{{ silver.typed('albums', columns) }};
 
 {{ silver.upsert('albums', 'album_tracks', ['album_slug', 'disc_number', 'position'],
-    ['album_slug', 'disc_number', 'position', 'album_title', 'album_display_name', 'artist_id', 'artist',
-     'release_date', 'release_date_text', 'album_notes', 'is_live', 'album_updated_at', 'song_name', 'song_slug',
-     'original_artist', 'track_seconds', 'updated_at'],
+    columns,
     [('album_slug is null', 'album_url is missing or not /albums/<slug>'),
      ('disc_number is null', 'disc_number is missing or not an integer'),
      ('position is null', 'position is missing or not an integer'),
