@@ -8,10 +8,12 @@ loopback streaming the generated files (``bench/datagen.py``):
 
 1. floor: COPY of the raw records into bare jsonb tables + one INSERT ... SELECT into a typed table
 2. bronze: ``pull_endpoint`` of every method in a child process (its peak RSS is the loader's)
-3. silver (``run_silver``) and gold (``run_gold``); the size of each schema on disk
+3. silver (``run_layer(conn, "silver")``) and gold (``run_gold``); the size of each schema on disk
 4. the chatbot queries, ``--calls`` times each: median and p95 latency
 5. a re-run on unchanged data (bronze + silver), then a run after one new show (bronze + silver + gold)
 6. naive: per-record select then insert/update (sampled and extrapolated above ``--naive-max`` records)
+7. dlt: its ``rest_api`` source against ours (bronze + silver), first load and re-run, in-process and as
+   whole processes (``bench/dlt_compare.py``; ``--no-dlt`` skips it)
 
 Then, once (``bench/airflow_run.py``; ``--no-airflow`` skips it): each DAG file's parse time, and a
 ``complete`` run of the 1x data under Airflow's real scheduler, its wall time split into the database
@@ -35,16 +37,14 @@ import time
 import uuid
 from pathlib import Path
 
+import orjson
+import psycopg
+
+from bench import baselines, datagen, dlt_compare, fits
+from bench.report import render
+from elgoose_local.console import say as console_say
+
 ROOT = Path(__file__).resolve().parents[1]
-for _path in (ROOT / "plugins", ROOT, ROOT / "tests"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-import orjson  # noqa: E402
-import psycopg  # noqa: E402
-
-from bench import baselines, datagen  # noqa: E402
-from bench.report import render  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
 QUERIES = {
@@ -57,7 +57,7 @@ SCHEMAS = ("raw_data", "silver", "gold", "public")
 
 
 def say(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+    console_say(message, prefix="bench", stream=sys.stderr)
 
 
 def parse_scales(text: str) -> list[int]:
@@ -99,7 +99,6 @@ def machine(conn: psycopg.Connection, server: str) -> dict:
 def child_env(api_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env["AIRFLOW_CONN_ELGOOSE_API"] = json.dumps({"conn_type": "http", "host": api_url})
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "plugins"), str(ROOT), env.get("PYTHONPATH")]))
     return env
 
 
@@ -165,9 +164,9 @@ def latency(conn: psycopg.Connection, query: str, calls: int) -> dict:
 
 
 def silver_run(conn: psycopg.Connection, run_id: str) -> dict:
-    from elgoose.layers import run_silver
+    from elgoose.layers import run_layer
 
-    seconds, counts = timed(run_silver, conn, run_id=run_id)
+    seconds, counts = timed(run_layer, conn, "silver", run_id=run_id)
     return {
         "seconds": seconds,
         "processed": sum(c.get("processed", 0) for t, c in counts.items() if t != "people"),
@@ -178,16 +177,16 @@ def silver_run(conn: psycopg.Connection, run_id: str) -> dict:
 
 
 def gold_run(conn: psycopg.Connection, run_id: str) -> dict:
-    from elgoose.gold import GOLD_TABLES, run_gold
+    from elgoose.layers import run_gold
+    from elgoose.registry import GOLD_TABLES
 
     seconds, built = timed(run_gold, conn, run_id=run_id)
     return {"seconds": seconds, "rows": sum(built[t] for t in GOLD_TABLES), "built": built}
 
 
 def run_scale(scale: int, server: str, template: str, args: argparse.Namespace) -> dict:
-    from warehouse_db import with_dbname
-
     from elgoose.endpoints import METHODS
+    from elgoose_local.databases import with_dbname
     from fake_elgoose import FakeElGoose
 
     say(f"{scale}x: data")
@@ -255,6 +254,8 @@ def run_scale(scale: int, server: str, template: str, args: argparse.Namespace) 
 
             say(f"{scale}x: naive baseline")
             out["naive"] = baselines.naive(conn, folder, records, args.naive_max)
+            if not args.no_dlt:
+                out["dlt"] = dlt_compare.run_scale(scale, folder, manifest, server, template, keep_db=args.keep_db)
     finally:
         if not args.keep_db:
             with psycopg.connect(server, autocommit=True) as admin:
@@ -286,9 +287,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip the DAG parse times and the complete run at 1x under Airflow's scheduler",
     )
+    parser.add_argument("--no-dlt", action="store_true", help="skip dlt against ours (bench/dlt_compare.py)")
     args = parser.parse_args(argv)
 
-    from warehouse_db import server_conninfo, template_database
+    from elgoose_local.databases import server_conninfo, template_database
 
     started = time.perf_counter()
     server = server_conninfo()
@@ -310,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         info["dag_parse"] = airflow_run.dag_parse_profile()
         say("Airflow: a complete run at 1x under the scheduler")
         info["airflow_complete"] = airflow_run.complete_run(datagen.ensure(1)[0], server, template)
+    info["fits"] = fits.fit(runs)
     info["seconds"] = time.perf_counter() - started
     markdown = render(runs, info)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,10 @@
 """
 ### elgoose_bronze: ElGoose API -> `raw_data.*`
 
-Pulls every method of the public ElGoose API (`venues, shows, songs, setlists, latest, jamcharts,
-appearances, links, uploads, metadata`) through the `elgoose_api` HTTP connection and appends the
-new and changed records to `raw_data.<method>` as raw JSONB (`is_processed = false`).
+Pulls every API method of the registry (`plugins/elgoose/registry.py`: `venues, shows, songs, setlists,
+latest, jamcharts, appearances, links, uploads, metadata`) through the `elgoose_api` HTTP connection, one
+task per method, and appends the new and changed records to `raw_data.<method>` as raw JSONB
+(`is_processed = false`).
 
 - **Dedup by content**: a record whose content equals its latest bronze version adds nothing,
   so a re-run of unchanged data writes no rows.
@@ -21,45 +22,22 @@ Every step writes a row to `processing_status` (layer `bronze`).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, Asset, TriggerRule, get_current_context, task
+from airflow.sdk import Asset, TriggerRule, get_current_context, task
 
-from elgoose.dag_support import (
-    ASSETS,
-    DEFAULT_ARGS,
-    NETWORK_RETRIES,
-    STEP_RETRIES,
-    TAGS,
-    complete_chain,
-    migrate_task,
-    run_params,
-    timetable,
-    validate_task,
-)
-from elgoose.endpoints import METHODS
+from elgoose.dag_support import ASSETS, complete_chain, layer_dag, network_retries, prepare_run, step_retries
+from elgoose.registry import METHODS
 
-with DAG(
-    dag_id=Path(__file__).stem,
-    description="ElGoose API -> raw_data (bronze), deduplicated by content",
-    doc_md=__doc__,
-    schedule=timetable("bronze"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=[*TAGS, "bronze"],
-    params=run_params("bronze"),
-) as dag:
+with layer_dag("bronze", doc=__doc__, description="ElGoose API -> raw_data (bronze), deduplicated by content") as dag:
 
-    @task(**NETWORK_RETRIES)
+    @task(**network_retries())
     def pull(method: str) -> dict:
         """Download one API method and append its new and changed records to raw_data.<method>."""
         from airflow.sdk.exceptions import AirflowSkipException
 
         from elgoose.api_client import ElGooseClient
         from elgoose.bronze import pull_endpoint
-        from elgoose.warehouse import warehouse_connection
+        from elgoose.connections import warehouse_connection
 
         context = get_current_context()
         selected = context["params"]["endpoints"]
@@ -68,11 +46,11 @@ with DAG(
         with warehouse_connection() as conn:
             return pull_endpoint(conn, method, ElGooseClient(), run_id=context["run_id"]).as_dict()
 
-    @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS, outlets=[Asset(ASSETS["bronze"])], **STEP_RETRIES)
+    @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS, outlets=[Asset(ASSETS["bronze"])], **step_retries())
     def bronze_finished() -> dict:
         """Mark bronze done for this run: what loaded, what failed, and whether silver may proceed."""
         from elgoose.bronze import finish_bronze_run
-        from elgoose.warehouse import warehouse_connection
+        from elgoose.connections import warehouse_connection
 
         context = get_current_context()
         with warehouse_connection() as conn:
@@ -83,6 +61,6 @@ with DAG(
     all_endpoints_loaded = EmptyOperator(task_id="all_endpoints_loaded", trigger_rule=TriggerRule.NONE_FAILED)
 
     pulls = [pull.override(task_id=f"pull_{method}")(method) for method in METHODS]
-    validate_task("bronze") >> migrate_task() >> pulls
+    prepare_run("bronze") >> pulls
     pulls >> all_endpoints_loaded
     pulls >> bronze_finished() >> complete_chain("silver")

@@ -30,18 +30,10 @@ from urllib.parse import parse_qs, unquote, unquote_plus, urlsplit
 
 import orjson
 
-METHODS: tuple[str, ...] = (
-    "venues",
-    "shows",
-    "songs",
-    "setlists",
-    "latest",
-    "jamcharts",
-    "appearances",
-    "links",
-    "uploads",
-    "metadata",
-)
+from elgoose import registry
+
+#: The API methods served: the warehouse registry's bronze tables.
+METHODS: tuple[str, ...] = registry.METHODS
 
 
 def _cols(text: str) -> tuple[str, ...]:
@@ -250,7 +242,8 @@ def load_snapshot(path: str | os.PathLike[str]) -> dict[str, list[dict]]:
       jamcharts = one jamcharts-shaped row per setlist row with ``isjamchart == 1``;
       latest = the setlist rows of the most recent Goose show (artist_id 1) by
       ``(showdate, showorder, show_id)``.
-    - appearances, links, uploads, metadata: empty.
+    - every other method (appearances, links, uploads, metadata, and any method added to the registry
+      later): empty.
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -294,18 +287,16 @@ def load_snapshot(path: str | os.PathLike[str]) -> dict[str, list[dict]]:
         latest = [r for r in goose if r["show_id"] == last["show_id"]]
         latest.sort(key=lambda r: r.get("position") or 0)
 
-    return {
+    held = {
         "venues": venues,
         "shows": shows,
         "songs": songs,
         "setlists": setlists,
         "latest": latest,
         "jamcharts": jamcharts,
-        "appearances": [],
-        "links": [],
-        "uploads": [],
-        "metadata": [],
     }
+    # every other method of the registry (appearances, links, uploads, metadata, ...): none in the snapshot
+    return {method: held.get(method, []) for method in METHODS}
 
 
 # --------------------------------------------------------------------------- helpers

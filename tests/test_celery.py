@@ -12,23 +12,18 @@ from __future__ import annotations
 
 import copy
 import os
-import sys
 import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
-import warehouse_db
-from airflow_env import airflow_env
-from helpers import load_bronze, scalar, table_checksums
+from helpers import airflow_test_env, load_bronze, scalar, table_checksums
 
+from elgoose_local import databases as warehouse_db
+from elgoose_local.stack import AirflowStack
 from fake_elgoose import FakeElGoose, load_fixtures
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from airflow_stack import AirflowStack  # noqa: E402
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 DAG_IDS = ["elgoose_bronze", "elgoose_silver", "elgoose_gold"]
@@ -78,7 +73,7 @@ def celery(pg_server, pg_template, tmp_path_factory):
     metadata_url = warehouse_db.sqlalchemy_url(metadata_dsn)
     data = load_fixtures()
     with FakeElGoose(copy.deepcopy(data)) as api:
-        env = airflow_env(
+        env = airflow_test_env(
             tmp_path_factory.mktemp("airflow"),
             warehouse_db.airflow_conn_json(warehouse_dsn),
             api.base_url,
@@ -109,15 +104,14 @@ def celery(pg_server, pg_template, tmp_path_factory):
 @pytest.fixture
 def reference(pg_server, pg_template):
     """Silver and gold checksums of the same data built in-process by the pipeline's own steps."""
-    from elgoose.gold import run_gold
-    from elgoose.layers import run_silver
+    from elgoose.layers import run_gold, run_layer
 
     def build(data) -> dict:
         name = warehouse_db.create_database(pg_server, pg_template)
         try:
             with psycopg.connect(warehouse_db.with_dbname(pg_server, name), autocommit=True) as conn:
                 load_bronze(conn, data, run_id="reference")
-                run_silver(conn, run_id="reference")
+                run_layer(conn, "silver", run_id="reference")
                 run_gold(conn, run_id="reference")
                 return table_checksums(conn, **IGNORE)
         finally:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from elgoose import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 DAG_FILES = sorted((ROOT / "dags").glob("elgoose_*.py"))
@@ -23,7 +26,6 @@ EXPECTED = {
 # and reports each file's parse time and DAG attributes as JSON.
 PARSE_PROBE = r"""
 import json, socket, sys, time
-sys.path[:0] = [sys.argv[1] + "/plugins", sys.argv[1]]
 from airflow.dag_processing.dagbag import DagBag  # what the dag-processor has loaded before it parses
 from airflow.sdk import BaseHook
 
@@ -53,7 +55,12 @@ for path in sys.argv[2:]:
         "mode_default": dag.params["mode"],
         "mode_enum": dag.params.get_param("mode").schema["enum"],
         "tasks": {
-            t.task_id: {"retries": t.retries, "retry_delay": t.retry_delay.total_seconds(), "type": type(t).__name__}
+            t.task_id: {
+                "retries": t.retries,
+                "retry_delay": t.retry_delay.total_seconds(),
+                "type": type(t).__name__,
+                "upstream": sorted(t.upstream_task_ids),
+            }
             for t in dag.tasks
         },
         "timetable": {"run_immediately": str(dag.timetable.run_immediately), "start_date": str(dag.start_date)},
@@ -105,11 +112,13 @@ def test_schedule_and_run_policy(parsed, dag_id):
 
 def test_network_facing_tasks_retry(parsed):
     pulls = {k: v for k, v in parsed["elgoose_bronze"]["tasks"].items() if k.startswith("pull_")}
-    assert len(pulls) == 10
+    assert sorted(pulls) == sorted(f"pull_{method}" for method in registry.METHODS)
     assert all(t["retries"] >= 1 for t in pulls.values())
 
 
-STEP_TASKS = {"migrate_warehouse", "bronze_finished", "quality_gates", "silver_finished", "complete_mode"}
+# The SQL steps that are not LayerSQLOperators: migrations (and gold's prepare) in prepare_run, the gates, the
+# bronze summary; the chaining tasks are RunNextLayerOperators.
+STEP_TASKS = {"prepare_run", "start.prepare_run", "bronze_finished", "quality_gates"}
 
 
 def test_every_sql_step_and_the_chaining_retry_after_a_lost_worker(parsed):
@@ -119,13 +128,14 @@ def test_every_sql_step_and_the_chaining_retry_after_a_lost_worker(parsed):
             for task_id, task in dag["tasks"].items()
             if task["type"] in ("LayerSQLOperator", "RunNextLayerOperator") or task_id in STEP_TASKS
         }
-        assert len(steps) >= 4, (dag_id, sorted(steps))
+        assert len(steps) >= 3, (dag_id, sorted(steps))
         for task_id, task in steps.items():
             assert task["retries"] >= 1 and task["retry_delay"] > 0, (dag_id, task_id, task)
-        # a refused conf is a verdict: retrying it would only delay the refusal
-        assert dag["tasks"]["validate_run"]["retries"] == 0
+        # the sensors' failures are verdicts: retrying them would only delay them
+        assert all(t["retries"] == 0 for i, t in dag["tasks"].items() if i.startswith("start.wait_for_"))
     assert {t["type"] for t in parsed["elgoose_gold"]["tasks"].values()} >= {"LayerSQLOperator"}
     assert parsed["elgoose_bronze"]["tasks"]["run_silver"]["type"] == "RunNextLayerOperator"
+    assert parsed["elgoose_silver"]["tasks"]["run_gold"]["type"] == "RunNextLayerOperator"
 
 
 def test_a_first_unpause_does_not_start_a_slot_that_has_passed(parsed):
@@ -136,5 +146,51 @@ def test_a_first_unpause_does_not_start_a_slot_that_has_passed(parsed):
 
 
 def test_downstream_dags_wait_for_their_upstream_on_schedule(parsed):
-    assert "wait_for_bronze" in parsed["elgoose_silver"]["tasks"]
-    assert "wait_for_silver" in parsed["elgoose_gold"]["tasks"]
+    assert "start.wait_for_bronze" in parsed["elgoose_silver"]["tasks"]
+    assert "start.wait_for_silver" in parsed["elgoose_gold"]["tasks"]
+
+
+def test_the_start_gate_folds_into_one_task_group(parsed):
+    for dag_id, upstream in (("elgoose_silver", "bronze"), ("elgoose_gold", "silver")):
+        gate = {t for t in parsed[dag_id]["tasks"] if t.startswith("start.")}
+        assert gate == {f"start.{t}" for t in ("prepare_run", f"wait_for_{upstream}", "manual_run")}
+
+
+def _declared(layer: str) -> dict[str, set[str]]:
+    """Each table of the layer and the same-layer tables it is declared to be built after."""
+    return {t.name: set(t.upstream) for t in registry.tables(layer)}
+
+
+def test_the_silver_graph_is_the_registrys(parsed):
+    tasks = parsed["elgoose_silver"]["tasks"]
+    declared = _declared("silver")
+    for name, upstream in declared.items():
+        assert set(tasks[name]["upstream"]) == (upstream or {"start.wait_for_bronze", "start.manual_run"}), name
+    fed = set().union(*declared.values())
+    assert set(tasks["quality_gates"]["upstream"]) == set(declared) - fed
+
+
+def test_the_gold_graph_is_the_registrys_and_independent_tables_run_in_parallel(parsed):
+    tasks = parsed["elgoose_gold"]["tasks"]
+    declared = _declared("gold")
+    for name, upstream in declared.items():
+        assert set(tasks[name]["upstream"]) == (upstream or {"start.wait_for_silver", "start.manual_run"}), name
+    fed = set().union(*declared.values())
+    assert set(tasks["publish"]["upstream"]) == set(declared) - fed
+    assert set(tasks) == set(declared) | {"publish"} | {
+        f"start.{t}" for t in ("prepare_run", "wait_for_silver", "manual_run")
+    }
+    # not a chain: song_performances feeds several tables, which do not wait for one another
+    feeds = {name for name, upstream in declared.items() if upstream == {"song_performances"}}
+    assert len(feeds) >= 3
+
+
+@pytest.mark.parametrize("layer", ["silver", "gold"])
+def test_declared_dependencies_are_what_each_sql_file_reads(layer):
+    """The registry's dependencies are the tables each file's SQL reads, no more and no fewer."""
+    schema = {"silver": "silver", "gold": "gold_next"}[layer]
+    declared = _declared(layer)
+    for name, upstream in declared.items():
+        sql = (ROOT / "include" / "sql" / layer / f"{name}.sql").read_text()
+        read = set(re.findall(rf"\b{schema}\.([a-z_]+)", sql)) & (set(declared) - {name})
+        assert read == upstream, f"{layer}.{name} reads {sorted(read)}, the registry says {sorted(upstream)}"

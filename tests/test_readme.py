@@ -7,8 +7,7 @@ from pathlib import Path
 
 from helpers import load_bronze
 
-from elgoose.gold import run_gold
-from elgoose.layers import run_silver
+from elgoose.layers import run_gold, run_layer
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -30,10 +29,13 @@ def render(row: tuple) -> str:
 
 def test_readme_chatbot_answers_hold(warehouse, fixture_data):
     load_bronze(warehouse, fixture_data)
-    run_silver(warehouse)
+    run_layer(warehouse, "silver")
     run_gold(warehouse)
     rows = chatbot_rows()
     assert len(rows) >= 8, "the README's chatbot table was not found"
+    queries = " ".join(query for _, query, _ in rows)
+    for asked in ("gold.song_albums(", "is_cover", "least_played_song", "played_in_full_dates"):
+        assert asked in queries, f"the README no longer asks about {asked}"
     for question, query, answer in rows:
         got = [render(r) for r in warehouse.execute(query).fetchall()]
         assert got == answer, question

@@ -18,12 +18,11 @@ from datetime import timedelta
 
 from airflow.sdk import Param
 
-from elgoose import settings
-from elgoose.endpoints import METHODS
+from elgoose import registry
+from elgoose.registry import DAG_IDS, LAYERS, METHODS
+from elgoose.settings import get_settings
 
 MODES = ("bronze_only", "silver_only", "gold_only", "complete")
-LAYERS = ("bronze", "silver", "gold")
-DAG_IDS = {layer: f"elgoose_{layer}" for layer in LAYERS}
 SCHEDULES = {"bronze": "0 2 * * *", "silver": "30 2 * * *", "gold": "0 3 * * *"}
 # A DAG's first scheduled run is its next slot after it is first unpaused, never a slot that had already
 # passed: no start_date, and run_immediately=0 (False would still start a slot up to 10% of a day old).
@@ -32,27 +31,52 @@ SCHEDULES = {"bronze": "0 2 * * *", "silver": "30 2 * * *", "gold": "0 3 * * *"}
 FIRST_RUN_NOT_BEFORE_UNPAUSE = timedelta(0)
 # Each downstream DAG is scheduled this long after the one it waits for.
 CHAIN_DELTA = timedelta(minutes=30)
-SENSOR_TIMEOUT = timedelta(seconds=settings.SENSOR_TIMEOUT_SECONDS)
-SENSOR_POKE_INTERVAL = timedelta(seconds=settings.SENSOR_POKE_SECONDS)
 
 DEFAULT_ARGS = {
     "owner": "data-platform",
     "retries": 0,
 }
-NETWORK_RETRIES = {
-    "retries": settings.TASK_RETRIES,
-    "retry_delay": timedelta(seconds=settings.TASK_RETRY_DELAY_SECONDS),
-    "retry_exponential_backoff": True,
-}
-# Every SQL step: a worker lost mid-step (its heartbeat missed for [scheduler] task_instance_heartbeat_timeout)
-# or a failed transaction is retried on a live worker. validate_run and the sensors have no retries: their
-# failures are verdicts, and a retry would only delay them.
-STEP_RETRIES = {
-    "retries": settings.STEP_RETRIES,
-    "retry_delay": timedelta(seconds=settings.STEP_RETRY_DELAY_SECONDS),
-}
 TAGS = ["elgoose", "goose", "warehouse"]
 ASSETS = {layer: f"elgoose://warehouse/{layer}" for layer in LAYERS}
+
+
+def layer_dag(layer: str, *, doc: str, description: str):
+    """The DAG of one layer, as all three are made: id ``elgoose_<layer>``, its daily UTC schedule, one run
+    at a time, no catch-up, no missed slot on a first unpause (FIRST_RUN_NOT_BEFORE_UNPAUSE), the shared
+    owner, tags and typed Params (the trigger form)."""
+    from airflow.sdk import DAG, CronTriggerTimetable
+
+    return DAG(
+        dag_id=DAG_IDS[layer],
+        description=description,
+        doc_md=doc,
+        schedule=CronTriggerTimetable(SCHEDULES[layer], timezone="UTC", run_immediately=FIRST_RUN_NOT_BEFORE_UNPAUSE),
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=[*TAGS, layer],
+        params=run_params(layer),
+    )
+
+
+def network_retries() -> dict:
+    """Task-level retries of the pulls (settings ``ELGOOSE_TASK_RETRIES`` and ``_RETRY_DELAY_SECONDS``)."""
+    settings = get_settings()
+    return {
+        "retries": settings.task_retries,
+        "retry_delay": timedelta(seconds=settings.task_retry_delay_seconds),
+        "retry_exponential_backoff": True,
+    }
+
+
+def step_retries() -> dict:
+    """Task-level retries of every SQL step and of the chaining (settings ``ELGOOSE_STEP_RETRIES`` and
+    ``_RETRY_DELAY_SECONDS``): a worker lost mid-step (its heartbeat missed for ``[scheduler]
+    task_instance_heartbeat_timeout``) or a failed transaction is retried on a live worker. A refused conf
+    fails at once (``AirflowFailException``), and the sensors have no retries: those failures are verdicts."""
+    settings = get_settings()
+    return {"retries": settings.step_retries, "retry_delay": timedelta(seconds=settings.step_retry_delay_seconds)}
+
 
 MAX_CONF_VALUE_CHARS = 250
 CONF_KEYS = ("mode", "force_reprocess", "endpoints", "upstream_run_id")
@@ -60,13 +84,6 @@ CONF_KEYS = ("mode", "force_reprocess", "endpoints", "upstream_run_id")
 
 class InvalidRunConf(ValueError):
     """The trigger conf asks for something this DAG does not do; nothing has run."""
-
-
-def timetable(layer: str):
-    """The layer's daily cron; see FIRST_RUN_NOT_BEFORE_UNPAUSE."""
-    from airflow.sdk import CronTriggerTimetable
-
-    return CronTriggerTimetable(SCHEDULES[layer], timezone="UTC", run_immediately=FIRST_RUN_NOT_BEFORE_UNPAUSE)
 
 
 def allowed_modes(layer: str) -> tuple[str, ...]:
@@ -154,94 +171,133 @@ def is_scheduled(dag_run) -> bool:
 # --- task builders shared by the DAG files (call inside a ``with DAG(...)`` block) -----------
 
 
-def migrate_task():
-    """Apply pending warehouse migrations (each exactly once): the first work of every DAG."""
-    from airflow.sdk import TriggerRule, task
-
-    @task(task_id="migrate_warehouse", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS, **STEP_RETRIES)
-    def migrate_warehouse() -> list[str]:
-        from elgoose.warehouse import migrate, warehouse_connection
-
-        with warehouse_connection() as conn:
-            return migrate(conn)
-
-    return migrate_warehouse()
-
-
-def validate_task(layer: str):
+def prepare_run(layer: str):
+    """The task ``prepare_run``: refuse a conf this DAG cannot honour, then apply pending warehouse migrations
+    (each exactly once). One task, so that a run starts its work one task start-up sooner."""
     from airflow.sdk import get_current_context, task
 
-    @task(task_id="validate_run")
-    def validate_run() -> dict:
-        """Refuse a conf this DAG cannot honour before any work starts."""
-        context = get_current_context()
-        return validate_conf(layer, context["dag_run"].conf, context["params"])
+    @task(task_id="prepare_run", **step_retries())
+    def prepare() -> dict:
+        """Refuse a conf this DAG cannot honour before any work starts; then apply pending migrations."""
+        return _prepare(layer, get_current_context())
 
-    return validate_run()
+    return prepare()
 
 
-def gated_start(layer: str, upstream_layer: str, upstream_task_id: str):
-    """validate_run, then on scheduled runs an ExternalTaskSensor on the upstream layer, then migrations.
+def _prepare(layer: str, context, first_steps: tuple[str, ...] = ()) -> dict:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from elgoose.connections import warehouse_connection
+    from elgoose.migrations import migrate
+    from elgoose.steps import run_step
+
+    try:
+        validated = validate_conf(layer, context["dag_run"].conf, context["params"])
+    except InvalidRunConf as refused:
+        raise AirflowFailException(f"{type(refused).__name__}: {refused}") from refused  # a verdict: no retry
+    with warehouse_connection() as conn:
+        applied = migrate(conn)
+        for step in first_steps:
+            run_step(conn, layer, step, run_id=context["run_id"])
+    return {**validated, "migrations_applied": applied}
+
+
+def start_gate(layer: str, upstream_layer: str, upstream_task_id: str, first_steps: tuple[str, ...] = ()):
+    """The task group ``start``: ``prepare_run`` (validate the conf, apply migrations, run ``first_steps`` of
+    the layer: gold's ``prepare`` of its build schema), then on scheduled runs an ExternalTaskSensor on the
+    upstream layer. Returns the group, to set downstream work after it (which joins with ``none_failed``: one
+    of the two branches is always skipped).
 
     Manual runs (UI, REST API, CLI, ``complete`` chaining) skip the sensor: their logical date
     matches no scheduled upstream run, and in Airflow 3 it may be null.
     """
     from airflow.providers.standard.operators.empty import EmptyOperator
     from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
-    from airflow.sdk import get_current_context, task
+    from airflow.sdk import TaskGroup, get_current_context, task
 
-    @task.branch(task_id="choose_start")
-    def choose_start(validated: dict) -> str:
-        """Scheduled runs wait for the upstream layer; manual runs go straight to work."""
-        return f"wait_for_{upstream_layer}" if is_scheduled(get_current_context()["dag_run"]) else "manual_run"
+    settings = get_settings()
 
-    wait = ExternalTaskSensor(
-        task_id=f"wait_for_{upstream_layer}",
-        external_dag_id=DAG_IDS[upstream_layer],
-        external_task_id=upstream_task_id,
-        execution_delta=CHAIN_DELTA,
-        allowed_states=["success"],
-        failed_states=["failed", "upstream_failed"],
-        # Deferred to the triggerer: no worker slot is held while waiting, and no reschedule race.
-        deferrable=True,
-        poke_interval=SENSOR_POKE_INTERVAL.total_seconds(),
-        timeout=SENSOR_TIMEOUT.total_seconds(),
-        doc_md=f"Waits for the same day's scheduled `{DAG_IDS[upstream_layer]}.{upstream_task_id}`; "
-        "fails as soon as it failed.",
-    )
-    manual_run = EmptyOperator(task_id="manual_run", doc_md="Manual runs do not wait for an upstream run.")
-    migrate = migrate_task()
-    choose_start(validate_task(layer)) >> [wait, manual_run] >> migrate
-    return migrate
+    @task.branch(task_id="prepare_run", **step_retries())
+    def prepare() -> str:
+        """Refuse a conf this DAG cannot honour, apply pending migrations; scheduled runs then wait for the
+        upstream layer, manual runs go straight to work."""
+        context = get_current_context()
+        _prepare(layer, context, first_steps)
+        branch = f"wait_for_{upstream_layer}" if is_scheduled(context["dag_run"]) else "manual_run"
+        return f"start.{branch}"
+
+    with TaskGroup("start", tooltip=f"validate the run; scheduled runs wait for {upstream_layer}") as group:
+        wait = ExternalTaskSensor(
+            task_id=f"wait_for_{upstream_layer}",
+            external_dag_id=DAG_IDS[upstream_layer],
+            external_task_id=upstream_task_id,
+            execution_delta=CHAIN_DELTA,
+            allowed_states=["success"],
+            failed_states=["failed", "upstream_failed"],
+            # Deferred to the triggerer: no worker slot is held while waiting, and no reschedule race.
+            deferrable=True,
+            poke_interval=settings.sensor_poke_seconds,
+            timeout=settings.sensor_timeout_seconds,
+            doc_md=f"Waits for the same day's scheduled `{DAG_IDS[upstream_layer]}.{upstream_task_id}`; "
+            "fails as soon as it failed.",
+        )
+        # an EmptyOperator never occupies a worker: the scheduler marks it done itself
+        manual_run = EmptyOperator(task_id="manual_run", doc_md="Manual runs do not wait for an upstream run.")
+        prepare() >> [wait, manual_run]
+    return group
+
+
+def layer_steps(layer: str, **task_kwargs) -> dict:
+    """One ``LayerSQLOperator`` per registry table of ``layer``, wired as the registry's dependencies say.
+
+    Returns the tasks by table name. ``task_kwargs`` go to every task (e.g. a trigger rule).
+    """
+    from elgoose.operators import LayerSQLOperator
+
+    steps = {}
+    for table in registry.tables(layer):
+        steps[table.name] = LayerSQLOperator(
+            layer=layer,
+            name=table.name,
+            method=table.method,
+            doc_md=f"Builds `{table.qualified_name}` ({table.description}) from `include/sql/{table.sql_file}` "
+            "as one transaction.",
+            **task_kwargs,
+        )
+        for upstream in table.upstream:
+            steps[upstream] >> steps[table.name]
+    return steps
+
+
+def roots(steps: dict) -> list:
+    """The steps no other step of the layer feeds."""
+    return [task for task in steps.values() if not any(u in steps.values() for u in task.upstream_list)]
+
+
+def leaves(steps: dict) -> list:
+    """The steps that feed no other step of the layer."""
+    return [task for task in steps.values() if not any(d in steps.values() for d in task.downstream_list)]
 
 
 def complete_chain(next_layer: str):
-    """In mode ``complete``: trigger the next layer's DAG with this run's id, and wait for it."""
-    from airflow.sdk import get_current_context, task
-
+    """In mode ``complete``: trigger the next layer's DAG with this run's id, and wait for it (other modes:
+    the task skips itself). One task per hand-off."""
     from elgoose.operators import RunNextLayerOperator
 
-    @task.short_circuit(task_id="complete_mode", **STEP_RETRIES)
-    def complete_mode() -> bool:
-        """Continue to the next layer only in mode `complete`."""
-        return get_current_context()["params"]["mode"] == "complete"
-
-    trigger = RunNextLayerOperator(
+    return RunNextLayerOperator(
         task_id=f"run_{next_layer}",
         trigger_dag_id=DAG_IDS[next_layer],
         trigger_run_id="{{ run_id }}__" + next_layer,
         conf={"mode": "complete", "upstream_run_id": "{{ run_id }}"},
         wait_for_completion=True,
-        poke_interval=5,
+        # how often the waiting task looks at the next layer's run: each look is one REST call
+        poke_interval=2,
         allowed_states=["success"],
         failed_states=["failed"],
         # Clearing this task after the downstream run failed runs that run again (see RunNextLayerOperator).
         reset_dag_run=True,
-        doc_md=f"Runs `{DAG_IDS[next_layer]}` with this run's id and waits for it. When it failed, clear this "
-        "task (not the downstream run's): the downstream run is reset and runs again, and this run turns green "
-        "with it.",
-        **STEP_RETRIES,
+        doc_md=f"In mode `complete`, runs `{DAG_IDS[next_layer]}` with this run's id and waits for it. When it "
+        "failed, clear this task (not a task of the downstream run): the downstream run is reset and runs "
+        "again, and this run turns green with it.",
+        **step_retries(),
     )
-    short = complete_mode()
-    short >> trigger
-    return short
