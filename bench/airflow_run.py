@@ -460,10 +460,9 @@ def complete_run(
             warehouse_conn=warehouse_db.airflow_conn_json(dsn),
             api_url=fake.base_url,
             ELGOOSE_GOLDEN_RECORDS=str(_golden_records(folder)),
-            # The DAGs' timetables (CronTriggerTimetable, catchup=False) make the scheduler create today's
-            # missed 02:00/02:30/03:00 runs as soon as the DAGs are parsed; they would load the same warehouse
-            # at the same time, and with max_active_runs=1 the complete run's DAG runs would queue behind them
-            # (gold behind a sensor). Manual and triggered runs are unaffected by this switch.
+            # No scheduled run may share the warehouse with the measured one: a first unpause starts no
+            # missed slot (README, "Schedule and missed runs"), but a slot that comes due during the run would.
+            # Manual and triggered runs are unaffected by this switch.
             AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
         )
         stack = AirflowStack(
