@@ -101,6 +101,9 @@ def migrate(conn: psycopg.Connection, directory: Path = settings.MIGRATIONS_DIR)
                 )
             applied_now.append(migration.version)
         configure_reader_role(conn)
+        from elgoose.ui.database import configure_ui_role
+
+        configure_ui_role(conn)  # the Warehouse page's read-only role (V006): its password, when configured
     return applied_now
 
 
