@@ -15,7 +15,8 @@ table builds it there, and `publish` swaps it in for `gold` in one transaction. 
 previous gold or the new one, never a half-built or empty table; a failed refresh leaves the previous
 gold in place. The same silver always gives byte-identical gold.
 
-Scheduled runs (03:00 UTC) first wait for the same day's `elgoose_silver.silver_finished`.
+Scheduled runs (03:00 UTC) first wait for the same day's `elgoose_silver.silver_finished`. A run not
+finished by `ELGOOSE_GOLD_DEADLINE` (04:00 UTC) mails through the `elgoose_alerts` connection, once.
 Every step writes a row to `processing_status` (layer `gold`).
 """
 
@@ -26,6 +27,7 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import DAG, Asset, CronTriggerTimetable
 
+from elgoose.alerts import gold_deadline_alert
 from elgoose.dag_support import ASSETS, DEFAULT_ARGS, SCHEDULES, TAGS, gated_start, run_params
 from elgoose.gold import GOLD_STEPS, gold_template_params
 from elgoose.operators import LayerSQLOperator
@@ -41,6 +43,8 @@ with DAG(
     default_args=DEFAULT_ARGS,
     tags=[*TAGS, "gold"],
     params=run_params("gold"),
+    # A mail when gold is not published by ELGOOSE_GOLD_DEADLINE (04:00 UTC), once per scheduled run.
+    deadline=gold_deadline_alert(SCHEDULES["gold"]),
 ) as dag:
     previous = gated_start("gold", upstream_layer="silver", upstream_task_id="silver_finished")
     for step in GOLD_STEPS:

@@ -19,6 +19,7 @@ from datetime import timedelta
 from airflow.sdk import Param
 
 from elgoose import settings
+from elgoose.alerts import task_failed
 from elgoose.endpoints import METHODS
 
 MODES = ("bronze_only", "silver_only", "gold_only", "complete")
@@ -33,6 +34,8 @@ SENSOR_POKE_INTERVAL = timedelta(seconds=settings.SENSOR_POKE_SECONDS)
 DEFAULT_ARGS = {
     "owner": "data-platform",
     "retries": 0,
+    # A mail through the elgoose_alerts connection when a task has failed for good (off when it is unset).
+    "on_failure_callback": task_failed,
 }
 NETWORK_RETRIES = {
     "retries": settings.TASK_RETRIES,
