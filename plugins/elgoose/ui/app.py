@@ -11,8 +11,8 @@ Pages are rendered on the server (Jinja2, autoescaped); the only script is ``sta
 says so to the browser too.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: FastAPI reads the dependencies' annotations at run time, and
+# Airflow's GetUserDep is imported inside a function, where a string annotation could not be resolved.
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
