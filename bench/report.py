@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bench import ui_load
+
 # The targets (measured here, never asserted by timed unit tests).
 FLOOR_RATIO_MAX = 2.0  # bronze + silver within 2x of the floor, at 10x and 100x
 JUDGED_SCALES = (10, 100)  # the targets hold at these scales; 1x figures are shown, not judged
@@ -182,6 +184,7 @@ def render(runs: list[dict], info: dict) -> str:
     )
     out.append("")
     out += _linearity(runs)
+    out += ui_load.report(runs)
     out += _airflow(info)
     out += _targets(runs, info)
     return "\n".join(out) + "\n"

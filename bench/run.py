@@ -11,7 +11,8 @@ loopback streaming the generated files (``bench/datagen.py``):
 3. silver (``run_silver``) and gold (``run_gold``); the size of each schema on disk
 4. the chatbot queries, ``--calls`` times each: median and p95 latency
 5. a re-run on unchanged data (bronze + silver), then a run after one new show (bronze + silver + gold)
-6. naive: per-record select then insert/update (sampled and extrapolated above ``--naive-max`` records)
+6. the Warehouse page in Airflow's UI (``bench/ui_load.py``): median and p95 per page
+7. naive: per-record select then insert/update (sampled and extrapolated above ``--naive-max`` records)
 
 Then, once (``bench/airflow_run.py``; ``--no-airflow`` skips it): each DAG file's parse time, and a
 ``complete`` run of the 1x data under Airflow's real scheduler, its wall time split into the database
@@ -43,7 +44,7 @@ for _path in (ROOT / "plugins", ROOT, ROOT / "tests"):
 import orjson  # noqa: E402
 import psycopg  # noqa: E402
 
-from bench import baselines, datagen  # noqa: E402
+from bench import baselines, datagen, ui_load  # noqa: E402
 from bench.report import render  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -252,6 +253,9 @@ def run_scale(scale: int, server: str, template: str, args: argparse.Namespace) 
                     "bronze_rows_written": bronze_rows(conn) - before,
                     "show_rows": manifest["change"],
                 }
+
+                say(f"{scale}x: the Warehouse page")
+                out["ui"] = ui_load.measure(dsn)
 
             say(f"{scale}x: naive baseline")
             out["naive"] = baselines.naive(conn, folder, records, args.naive_max)
