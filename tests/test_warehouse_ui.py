@@ -384,7 +384,7 @@ def test_warehouse_page_in_the_browser(page, ui, fixture_data):
     marker = secrets.token_hex(6)
     inject_failed_step(ui, marker)
     try:
-        log_in(page, ui, "/dags")
+        log_in(page, ui, "/dags/elgoose_bronze")
         page.get_by_role("link", name="Warehouse").first.click()
         expect(page).to_have_url(re.compile(r"/plugin/warehouse"))
         frame = page.frame_locator('iframe[title="Warehouse"]')
