@@ -1,7 +1,8 @@
-# The Airflow image of docker-compose.yaml: Airflow's official image plus this project's pinned
-# runtime dependencies. Only the two requirement files are copied: dags/, plugins/ and include/ are
-# mounted by docker-compose.yaml, so code changes need no rebuild (dependency changes do:
-# `docker compose build`).
+# The Airflow image of docker-compose.yaml: Airflow's official image plus this project's pinned runtime
+# dependencies and the project itself, installed as a package. The project is copied to /opt/airflow (the
+# image's AIRFLOW_HOME), where docker-compose.yaml also mounts dags/, plugins/ and include/: the editable
+# install points `import elgoose` at /opt/airflow/plugins/elgoose, so code changes need no rebuild
+# (dependency changes do: `docker compose build`).
 #
 # requirements.txt also pins pgserver (the embedded PostgreSQL of `make run` and the tests); it is
 # installed here too but unused: in compose the warehouse is the warehouse-postgres service.
@@ -14,3 +15,10 @@ COPY --chown=airflow:0 requirements.txt constraints.txt /opt/elgoose/
 # build instead of silently replacing Airflow.
 RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" \
         -r /opt/elgoose/requirements.txt -c /opt/elgoose/constraints.txt
+COPY --chown=airflow:0 pyproject.toml /opt/airflow/
+COPY --chown=airflow:0 dags /opt/airflow/dags
+COPY --chown=airflow:0 plugins /opt/airflow/plugins
+COPY --chown=airflow:0 include /opt/airflow/include
+COPY --chown=airflow:0 fake_elgoose /opt/airflow/fake_elgoose
+COPY --chown=airflow:0 elgoose_local /opt/airflow/elgoose_local
+RUN pip install --no-cache-dir --no-deps --no-build-isolation -e /opt/airflow

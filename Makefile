@@ -11,24 +11,26 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint migrate airflow browser bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+# The pinned dependencies, then this project itself (packages elgoose, fake_elgoose, elgoose_local), editable.
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python scripts/elgoose_local.py run $(if $(OFFLINE),--offline)
+	$(BIN)/elgoose-local run $(if $(OFFLINE),--offline)
 
 migrate: $(STAMP)
-	$(BIN)/python scripts/elgoose_local.py migrate
+	$(BIN)/elgoose-local migrate
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 airflow: $(STAMP)
-	$(BIN)/python scripts/elgoose_local.py airflow $(if $(OFFLINE),--offline)
+	$(BIN)/elgoose-local airflow $(if $(OFFLINE),--offline)
 
 # Headless Chromium for tests/test_browser.py (Playwright drives Debian's build; it never downloads one).
 browser:

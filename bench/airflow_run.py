@@ -15,7 +15,7 @@ generates (or reuses) the 1x data (``bench/datagen.py``), runs both measurements
 ``complete_run(folder, server_conninfo, template_db)``
     The fake ElGoose server streaming ``folder``'s files, a fresh warehouse (from the migrated template) and
     a fresh metadata database, Airflow's api-server, scheduler, dag-processor and triggerer (LocalExecutor,
-    ``scripts/airflow_stack.py``, as ``tests/test_scheduler_e2e.py`` starts them, but with the scheduler's
+    ``elgoose_local.stack``, as ``tests/test_scheduler_e2e.py`` starts them, but with the scheduler's
     timetable runs switched off so that nothing else runs alongside); ``elgoose_bronze`` is
     triggered with ``{"mode": "complete"}`` through the REST API and timed until its run ends, which is when
     the whole chain has ended (``complete`` makes bronze trigger silver and wait for it, and silver gold).
@@ -35,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from elgoose_local.console import say as console_say
+
 ROOT = Path(__file__).resolve().parents[1]
 
 DAGS_DIR = ROOT / "dags"
@@ -47,16 +49,7 @@ POLL_SECONDS = 1.0
 
 
 def say(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def _import_paths() -> None:
-    """The project's code, the tests' helpers (airflow_env, warehouse_db) and scripts/ (airflow_stack).
-
-    Not at import time: the parse child must see only what the dag-processor sees (PYTHONPATH)."""
-    for path in (ROOT / "scripts", ROOT / "tests", ROOT, ROOT / "plugins"):
-        if str(path) not in sys.path:
-            sys.path.insert(0, str(path))
+    console_say(message, prefix="bench", stream=sys.stderr)
 
 
 # --- DAG parse times ----------------------------------------------------------------------------------
@@ -119,9 +112,13 @@ def _parse_child(mode: str, path: str, spawned_at: float) -> dict:
 
 
 def _parse_env(home: Path) -> dict[str, str]:
-    from airflow_env import airflow_env
+    from elgoose_local.stack import airflow_env
 
-    env = airflow_env(home, json.dumps({"conn_type": "postgres", "host": "127.0.0.1"}), "http://127.0.0.1:1/api/v2")
+    env = airflow_env(
+        home,
+        warehouse_conn=json.dumps({"conn_type": "postgres", "host": "127.0.0.1"}),
+        api_url="http://127.0.0.1:1/api/v2",
+    )
     env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
     return env
 
@@ -171,7 +168,6 @@ def dag_parse_profile() -> dict[str, dict]:
 
     Raises RuntimeError if a file has import errors or does not define exactly the DAG named after it.
     """
-    _import_paths()
     home = Path(tempfile.mkdtemp(prefix="elgoose-bench-parse-"))
     try:
         env = _parse_env(home)
@@ -440,12 +436,9 @@ def complete_run(
     ``logs`` names it). Raises RuntimeError when a run of the chain failed, TimeoutError after ``timeout``
     seconds; either names the folder in which the stack's logs (components and tasks) are then kept.
     """
-    _import_paths()
-    import warehouse_db
-    from airflow_env import airflow_env
-    from airflow_stack import AirflowStack
-
     from elgoose.endpoints import METHODS
+    from elgoose_local import databases as warehouse_db
+    from elgoose_local.stack import AirflowStack, airflow_env
     from fake_elgoose import FakeElGoose
 
     home = Path(tempfile.mkdtemp(prefix="elgoose-bench-airflow-"))
@@ -464,8 +457,8 @@ def complete_run(
         dsn = warehouse_db.with_dbname(server_conninfo, warehouse_name)
         env = airflow_env(
             home,
-            warehouse_db.airflow_conn_json(dsn),
-            fake.base_url,
+            warehouse_conn=warehouse_db.airflow_conn_json(dsn),
+            api_url=fake.base_url,
             ELGOOSE_GOLDEN_RECORDS=str(_golden_records(folder)),
             # The DAGs' timetables (CronTriggerTimetable, catchup=False) make the scheduler create today's
             # missed 02:00/02:30/03:00 runs as soon as the DAGs are parsed; they would load the same warehouse
@@ -607,10 +600,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=TIMEOUT_SECONDS, help="seconds the run may take (600)")
     args = parser.parse_args(argv)
 
-    _import_paths()
-    from warehouse_db import server_conninfo, template_database
-
     from bench import datagen
+    from elgoose_local.databases import server_conninfo, template_database
 
     began = time.perf_counter()
     out: dict = {}

@@ -13,10 +13,6 @@ from __future__ import annotations
 import resource
 import sys
 import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "plugins"), str(ROOT)]
 
 
 def _peak_mb() -> float:

@@ -56,7 +56,6 @@ ENVELOPE_TAIL = b"]}"
 
 def base_data() -> tuple[str, Path, dict[str, list[dict]]]:
     """The 1x data: the real snapshot, or (clearly announced) the bundled fixtures."""
-    sys.path[:0] = [str(ROOT)]
     from fake_elgoose import FIXTURES_DIR, load_fixtures, load_snapshot
 
     if SNAPSHOT_DIR.is_dir():

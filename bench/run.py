@@ -36,16 +36,14 @@ import time
 import uuid
 from pathlib import Path
 
+import orjson
+import psycopg
+
+from bench import baselines, datagen, ui_load
+from bench.report import render
+from elgoose_local.console import say as console_say
+
 ROOT = Path(__file__).resolve().parents[1]
-for _path in (ROOT / "plugins", ROOT, ROOT / "tests"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-import orjson  # noqa: E402
-import psycopg  # noqa: E402
-
-from bench import baselines, datagen, ui_load  # noqa: E402
-from bench.report import render  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
 QUERIES = {
@@ -58,7 +56,7 @@ SCHEMAS = ("raw_data", "silver", "gold", "public")
 
 
 def say(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+    console_say(message, prefix="bench", stream=sys.stderr)
 
 
 def parse_scales(text: str) -> list[int]:
@@ -166,9 +164,9 @@ def latency(conn: psycopg.Connection, query: str, calls: int) -> dict:
 
 
 def silver_run(conn: psycopg.Connection, run_id: str) -> dict:
-    from elgoose.layers import run_silver
+    from elgoose.layers import run_layer
 
-    seconds, counts = timed(run_silver, conn, run_id=run_id)
+    seconds, counts = timed(run_layer, conn, "silver", run_id=run_id)
     return {
         "seconds": seconds,
         "processed": sum(c.get("processed", 0) for t, c in counts.items() if t != "people"),
@@ -179,16 +177,16 @@ def silver_run(conn: psycopg.Connection, run_id: str) -> dict:
 
 
 def gold_run(conn: psycopg.Connection, run_id: str) -> dict:
-    from elgoose.gold import GOLD_TABLES, run_gold
+    from elgoose.layers import run_gold
+    from elgoose.registry import GOLD_TABLES
 
     seconds, built = timed(run_gold, conn, run_id=run_id)
     return {"seconds": seconds, "rows": sum(built[t] for t in GOLD_TABLES), "built": built}
 
 
 def run_scale(scale: int, server: str, template: str, args: argparse.Namespace) -> dict:
-    from warehouse_db import with_dbname
-
     from elgoose.endpoints import METHODS
+    from elgoose_local.databases import with_dbname
     from fake_elgoose import FakeElGoose
 
     say(f"{scale}x: data")
@@ -292,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from warehouse_db import server_conninfo, template_database
+    from elgoose_local.databases import server_conninfo, template_database
 
     started = time.perf_counter()
     server = server_conninfo()

@@ -1,9 +1,10 @@
 """
 ### elgoose_bronze: ElGoose API -> `raw_data.*`
 
-Pulls every method of the public ElGoose API (`venues, shows, songs, setlists, latest, jamcharts,
-appearances, links, uploads, metadata`) through the `elgoose_api` HTTP connection and appends the
-new and changed records to `raw_data.<method>` as raw JSONB (`is_processed = false`).
+Pulls every API method of the registry (`plugins/elgoose/registry.py`: `venues, shows, songs, setlists,
+latest, jamcharts, appearances, links, uploads, metadata`) through the `elgoose_api` HTTP connection, one
+task per method, and appends the new and changed records to `raw_data.<method>` as raw JSONB
+(`is_processed = false`).
 
 - **Dedup by content**: a record whose content equals its latest bronze version adds nothing,
   so a re-run of unchanged data writes no rows.
@@ -30,15 +31,15 @@ from airflow.sdk import DAG, Asset, CronTriggerTimetable, TriggerRule, get_curre
 from elgoose.dag_support import (
     ASSETS,
     DEFAULT_ARGS,
-    NETWORK_RETRIES,
     SCHEDULES,
     TAGS,
     complete_chain,
     migrate_task,
+    network_retries,
     run_params,
     validate_task,
 )
-from elgoose.endpoints import METHODS
+from elgoose.registry import METHODS
 
 with DAG(
     dag_id=Path(__file__).stem,
@@ -53,14 +54,14 @@ with DAG(
     params=run_params("bronze"),
 ) as dag:
 
-    @task(**NETWORK_RETRIES)
+    @task(**network_retries())
     def pull(method: str) -> dict:
         """Download one API method and append its new and changed records to raw_data.<method>."""
         from airflow.sdk.exceptions import AirflowSkipException
 
         from elgoose.api_client import ElGooseClient
         from elgoose.bronze import pull_endpoint
-        from elgoose.warehouse import warehouse_connection
+        from elgoose.connections import warehouse_connection
 
         context = get_current_context()
         selected = context["params"]["endpoints"]
@@ -73,7 +74,7 @@ with DAG(
     def bronze_finished() -> dict:
         """Mark bronze done for this run: what loaded, what failed, and whether silver may proceed."""
         from elgoose.bronze import finish_bronze_run
-        from elgoose.warehouse import warehouse_connection
+        from elgoose.connections import warehouse_connection
 
         context = get_current_context()
         with warehouse_connection() as conn:

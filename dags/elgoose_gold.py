@@ -11,7 +11,8 @@ with at least one setlist row, ordered by (date, show order, show id); gap and b
 community's definitions (bustout threshold: setting `ELGOOSE_BUSTOUT_MIN_GAP`, default 100 shows).
 
 The refresh is atomic for readers: `prepare` creates the build schema `gold_next`, one task per
-table builds it there, and `publish` swaps it in for `gold` in one transaction. Readers see the
+gold table of the registry builds it there (each after the tables its SQL reads; independent ones in
+parallel), `chatbot` adds the readers' helpers, and `publish` swaps it in for `gold` in one transaction. Readers see the
 previous gold or the new one, never a half-built or empty table; a failed refresh leaves the previous
 gold in place. The same silver always gives byte-identical gold.
 
@@ -28,9 +29,19 @@ import pendulum
 from airflow.sdk import DAG, Asset, CronTriggerTimetable
 
 from elgoose.alerts import gold_deadline_alert
-from elgoose.dag_support import ASSETS, DEFAULT_ARGS, SCHEDULES, TAGS, gated_start, run_params
-from elgoose.gold import GOLD_STEPS, gold_template_params
+from elgoose.dag_support import (
+    ASSETS,
+    DEFAULT_ARGS,
+    SCHEDULES,
+    TAGS,
+    layer_steps,
+    leaves,
+    roots,
+    run_params,
+    start_gate,
+)
 from elgoose.operators import LayerSQLOperator
+from elgoose.registry import GOLD_CHATBOT, GOLD_PREPARE, GOLD_PUBLISH
 
 with DAG(
     dag_id=Path(__file__).stem,
@@ -46,14 +57,11 @@ with DAG(
     # A mail when gold is not published by ELGOOSE_GOLD_DEADLINE (04:00 UTC), once per scheduled run.
     deadline=gold_deadline_alert(SCHEDULES["gold"]),
 ) as dag:
-    previous = gated_start("gold", upstream_layer="silver", upstream_task_id="silver_finished")
-    for step in GOLD_STEPS:
-        current = LayerSQLOperator(
-            layer="gold",
-            table=step,
-            template_params=gold_template_params,
-            outlets=[Asset(ASSETS["gold"])] if step == "publish" else [],
-            doc_md=f"Runs `include/sql/gold/{step}.sql` as one transaction.",
-        )
-        previous >> current
-        previous = current
+    # prepare -> the registry's gold tables as the graph their SQL needs (independent ones in parallel)
+    # -> chatbot (views and functions over all of them) -> publish (the atomic swap).
+    prepare = LayerSQLOperator(layer="gold", name=GOLD_PREPARE)
+    tables = layer_steps("gold")
+    chatbot = LayerSQLOperator(layer="gold", name=GOLD_CHATBOT)
+    publish = LayerSQLOperator(layer="gold", name=GOLD_PUBLISH, outlets=[Asset(ASSETS["gold"])])
+    start_gate("gold", upstream_layer="silver", upstream_task_id="silver_finished") >> prepare >> roots(tables)
+    leaves(tables) >> chatbot >> publish

@@ -1,9 +1,10 @@
 """
 ### elgoose_silver: `raw_data.*` -> `silver.*`
 
-Types and normalizes the unprocessed bronze records into `silver.*`, one task per table, in
-dependency order: venues -> shows -> songs -> setlists -> (appearances -> people, links, uploads,
-metadata, latest, jamcharts). Each task runs `include/sql/silver/<table>.sql` as one transaction:
+Types and normalizes the unprocessed bronze records into `silver.*`: one task per silver table of the
+registry (`plugins/elgoose/registry.py`), each after the tables it reads (venues -> shows -> setlists ->
+jamcharts, appearances -> people; the others in parallel). Each task runs
+`include/sql/silver/<table>.sql` as one transaction:
 
 - reads only bronze rows with `is_processed = false`, takes the newest version of each record,
   upserts it (an unchanged row is not rewritten), and marks the bronze rows processed;
@@ -31,30 +32,12 @@ from elgoose.dag_support import (
     SCHEDULES,
     TAGS,
     complete_chain,
-    gated_start,
+    layer_steps,
+    leaves,
+    roots,
     run_params,
+    start_gate,
 )
-from elgoose.layers import SILVER_AFTER_SETLISTS, SILVER_ORDER, silver_parameters
-from elgoose.operators import LayerSQLOperator
-
-# people has no API method of its own: it is derived from appearances.
-SOURCE_METHOD = {"people": "appearances"}
-
-
-def _silver_parameters(context) -> dict:
-    return silver_parameters(context["run_id"], context["params"]["force_reprocess"])
-
-
-def silver_table(table: str) -> LayerSQLOperator:
-    return LayerSQLOperator(
-        layer="silver",
-        table=table,
-        parameters_factory=_silver_parameters,
-        source_method=SOURCE_METHOD.get(table, table),
-        trigger_rule=TriggerRule.NONE_FAILED,
-        doc_md=f"Upserts `silver.{table}` from `include/sql/silver/{table}.sql`.",
-    )
-
 
 with DAG(
     dag_id=Path(__file__).stem,
@@ -68,18 +51,14 @@ with DAG(
     tags=[*TAGS, "silver"],
     params=run_params("silver"),
 ) as dag:
-    start = gated_start("silver", upstream_layer="bronze", upstream_task_id="bronze_finished")
-
-    ordered = [silver_table(table) for table in SILVER_ORDER]
-    after_setlists = {table: silver_table(table) for table in SILVER_AFTER_SETLISTS}
 
     @task(trigger_rule=TriggerRule.NONE_FAILED)
     def quality_gates() -> list[dict]:
         """Row counts, referential integrity, keys, golden records, freshness: a failure stops gold."""
         from airflow.sdk import get_current_context
 
+        from elgoose.connections import warehouse_connection
         from elgoose.quality import run_quality_checks
-        from elgoose.warehouse import warehouse_connection
 
         with warehouse_connection() as conn:
             return run_quality_checks(conn, run_id=get_current_context()["run_id"])
@@ -89,15 +68,8 @@ with DAG(
         """Silver is up to date and passed its quality gates: the gold layer may build from it."""
         return "silver up to date"
 
-    gates = quality_gates()
-    finished = silver_finished()
-    gates >> finished
-    start >> ordered[0]
-    for upstream, downstream in zip(ordered, ordered[1:], strict=False):
-        upstream >> downstream
-    after_setlists["appearances"] >> after_setlists["people"]
-    for table in SILVER_AFTER_SETLISTS:
-        if table != "people":
-            ordered[-1] >> after_setlists[table]
-        after_setlists[table] >> gates
-    finished >> complete_chain("gold")
+    # One task per silver table of the registry, each after the tables it reads (a skipped one, when the
+    # run's `endpoints` leave its method out, does not stop the others).
+    tables = layer_steps("silver", trigger_rule=TriggerRule.NONE_FAILED)
+    start_gate("silver", upstream_layer="bronze", upstream_task_id="bronze_finished") >> roots(tables)
+    leaves(tables) >> quality_gates() >> silver_finished() >> complete_chain("gold")

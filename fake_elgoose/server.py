@@ -30,18 +30,10 @@ from urllib.parse import parse_qs, unquote, unquote_plus, urlsplit
 
 import orjson
 
-METHODS: tuple[str, ...] = (
-    "venues",
-    "shows",
-    "songs",
-    "setlists",
-    "latest",
-    "jamcharts",
-    "appearances",
-    "links",
-    "uploads",
-    "metadata",
-)
+from elgoose import registry
+
+#: The API methods served: the warehouse registry's bronze tables.
+METHODS: tuple[str, ...] = registry.METHODS
 
 
 def _cols(text: str) -> tuple[str, ...]:

@@ -22,21 +22,17 @@ import re
 import secrets
 import shutil
 import socket
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-import warehouse_db
-from airflow_env import airflow_env
+from helpers import airflow_test_env
 
+from elgoose.settings import PROJECT_ROOT as ROOT
+from elgoose_local import databases as warehouse_db
+from elgoose_local.stack import AirflowStack, launch_stack
 from fake_elgoose import FakeElGoose, load_fixtures
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-from airflow_stack import AirflowStack  # noqa: E402
-from elgoose_local import launch_stack  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -157,7 +153,7 @@ def ui(mail, pg_server, pg_template, tmp_path_factory):
     shutil.copy(ROOT / "fake_elgoose" / "fixtures" / "golden_records.json", golden)
     try:
         with FakeElGoose(load_fixtures()) as api:
-            env = airflow_env(
+            env = airflow_test_env(
                 home,
                 warehouse_db.airflow_conn_json(warehouse_dsn),
                 api.base_url,

@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import orjson
 import psycopg
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAPSHOT = ROOT.parent / "shared" / "elgoose" / "snapshot"
-for path in (ROOT / "plugins", ROOT, ROOT / "tests"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
+from elgoose.settings import PROJECT_ROOT
+from elgoose_local import databases as warehouse_db
+from fake_elgoose import FakeElGoose, load_fixtures
 
-os.environ.setdefault("ELGOOSE_BACKOFF_INITIAL", "0.05")
-os.environ.setdefault("ELGOOSE_BACKOFF_MAX", "0.2")
-# The bundled fixtures have golden records of their own (the default ones describe the real data).
-os.environ.setdefault("ELGOOSE_GOLDEN_RECORDS", str(ROOT / "fake_elgoose" / "fixtures" / "golden_records.json"))
+SNAPSHOT = PROJECT_ROOT.parent / "shared" / "elgoose" / "snapshot"
+# Settings every test runs with: fast request retries, and the bundled fixtures' own golden records (the
+# default ones describe the real data). Settings are read when used, so setting them here is enough.
+TEST_SETTINGS = {
+    "ELGOOSE_BACKOFF_INITIAL": "0.05",
+    "ELGOOSE_BACKOFF_MAX": "0.2",
+    "ELGOOSE_GOLDEN_RECORDS": str(PROJECT_ROOT / "fake_elgoose" / "fixtures" / "golden_records.json"),
+}
 
-import warehouse_db  # noqa: E402
 
-from fake_elgoose import FakeElGoose, load_fixtures  # noqa: E402
+@pytest.fixture(scope="session", autouse=True)
+def test_settings():
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in TEST_SETTINGS.items():
+            if name not in os.environ:
+                patch.setenv(name, value)
+        yield
 
 
 @pytest.fixture(scope="session")

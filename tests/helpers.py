@@ -118,3 +118,24 @@ def wait_until_gone(dsn: str, pid: int, timeout: float = 30) -> None:
                 return
             time.sleep(0.05)
     raise AssertionError(f"session {pid} is still there")
+
+
+def airflow_test_env(home, warehouse_conn: str, api_url: str, **extra: str) -> dict[str, str]:
+    """The local Airflow environment (``elgoose_local.stack.airflow_env``) as the tests run it: none of this
+    machine's own AIRFLOW settings, no task retries, fast request retries, the fixtures' golden records."""
+    import os
+
+    from elgoose.settings import PROJECT_ROOT
+    from elgoose_local.stack import airflow_env
+
+    return airflow_env(
+        home,
+        warehouse_conn=warehouse_conn,
+        api_url=api_url,
+        base={k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
+        ELGOOSE_TASK_RETRIES="0",
+        ELGOOSE_BACKOFF_INITIAL="0.05",
+        ELGOOSE_BACKOFF_MAX="0.2",
+        ELGOOSE_GOLDEN_RECORDS=str(PROJECT_ROOT / "fake_elgoose" / "fixtures" / "golden_records.json"),
+        **extra,
+    )

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
@@ -25,7 +24,6 @@ import requests
 
 from elgoose.alerts import error_line, gold_deadline, step_of
 
-ROOT = Path(__file__).resolve().parents[1]
 GOLDEN_DATE = "2023-10-31"
 MAIL_TIMEOUT = 240  # seconds: a silver run under the scheduler, then the callback
 SETTLE = 15  # seconds to wait after the first mail for any duplicate
@@ -66,7 +64,7 @@ def test_each_task_finds_its_processing_status_step():
 
     assert step_of("pull_setlists") == ("bronze", "setlists")
     assert step_of("quality_gates") == ("quality", "silver_checks")
-    assert step_of("publish", LayerSQLOperator(layer="gold", table="publish")) == ("gold", "publish")
+    assert step_of("publish", LayerSQLOperator(layer="gold", name="publish")) == ("gold", "publish")
     assert step_of("validate_run") is None
 
 

@@ -15,18 +15,14 @@ are used, and the run bar's hover card (data-testid ``basic-tooltip``) gives the
 from __future__ import annotations
 
 import re
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from airflow_ui_stack import log_in
 
 from elgoose.dag_support import MODES
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-from elgoose_local import DAG_IDS  # noqa: E402
+from elgoose.settings import PROJECT_ROOT as ROOT
+from elgoose_local.stack import DAG_IDS
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(600)]
 

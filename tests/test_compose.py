@@ -352,15 +352,11 @@ def test_connections_point_at_the_api_and_the_warehouse_service(compose):
 
 def test_pipeline_settings_are_passed_with_the_codes_defaults(compose):
     probe = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]);"
-        "from elgoose import settings, gold;"
-        "print(json.dumps([settings.USER_AGENT, str(settings.ARTIST_ID), str(settings.BUSTOUT_MIN_GAP),"
-        " gold.DEFAULT_READER_ROLE, '']))"
+        "import json; from elgoose.settings import get_settings; s = get_settings();"
+        "print(json.dumps([s.user_agent, str(s.artist_id), str(s.bustout_min_gap), s.chatbot_role, '']))"
     )
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ELGOOSE_")}
-    result = subprocess.run(
-        [sys.executable, "-c", probe, str(ROOT / "plugins")], capture_output=True, text=True, env=clean, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=clean, timeout=60)
     assert result.returncode == 0, result.stderr
     defaults = dict(zip(ELGOOSE_SETTINGS, json.loads(result.stdout), strict=True))
     common = compose["x-airflow-common"]["environment"]
@@ -489,17 +485,24 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
     return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines]
 
 
-def test_dockerfile_installs_the_pinned_requirements_only():
+def test_dockerfile_installs_the_pinned_requirements_then_the_project():
     instructions = dockerfile_instructions()
     assert instructions[0] == ("FROM", AIRFLOW_IMAGE)
     pin = re.search(r"^apache-airflow==(\S+)$", (ROOT / "requirements.txt").read_text(), re.MULTILINE)
     assert pin and AIRFLOW_IMAGE.split(":")[1].startswith(pin.group(1) + "-"), "FROM and requirements.txt differ"
-    copies = [args for op, args in instructions if op in ("COPY", "ADD")]
+    copies = [args.split()[1:] for op, args in instructions if op in ("COPY", "ADD")]
     assert [op for op, _ in instructions if op == "ADD"] == []
-    assert len(copies) == 1 and copies[0].split()[1:-1] == ["requirements.txt", "constraints.txt"], copies
+    assert copies[0][:-1] == ["requirements.txt", "constraints.txt"], copies
+    # the project goes where docker-compose.yaml mounts dags/, plugins/ and include/: /opt/airflow
+    copied = {source: target for source, target in (c for c in copies[1:])}
+    assert copied == {
+        "pyproject.toml": "/opt/airflow/",
+        **{name: f"/opt/airflow/{name}" for name in ("dags", "plugins", "include", "fake_elgoose", "elgoose_local")},
+    }
     runs = [args for op, args in instructions if op == "RUN"]
-    assert len(runs) == 1
+    assert len(runs) == 2
     assert re.search(r"pip install --no-cache-dir .*-r \S*requirements\.txt -c \S*constraints\.txt", runs[0])
+    assert re.search(r"pip install --no-cache-dir --no-deps .*-e /opt/airflow$", runs[1]), "deps: the lock only"
     run_index = next(i for i, (op, _) in enumerate(instructions) if op == "RUN")
     users = [args for op, args in instructions[:run_index] if op == "USER"]
     assert users and users[-1] == "airflow", "pip must run as the airflow user"
@@ -521,8 +524,8 @@ def dockerignored(path: str) -> bool:
     return ignored
 
 
-def test_dockerignore_keeps_the_build_context_to_the_requirements():
-    for path in ("requirements.txt", "constraints.txt"):
+def test_dockerignore_keeps_the_build_context_to_the_requirements_and_the_packages():
+    for path in ("requirements.txt", "constraints.txt", "pyproject.toml", "plugins/elgoose/steps.py", "dags/x.py"):
         assert not dockerignored(path), path
     for path in (
         ".venv/bin/python",
@@ -534,6 +537,7 @@ def test_dockerignore_keeps_the_build_context_to_the_requirements():
         "bench/data/x.json",
         ".git/HEAD",
         "tests/test_compose.py",
-        "fake_elgoose/__init__.py",
+        "bench/run.py",
+        "plugins/elgoose/__pycache__/steps.cpython-311.pyc",
     ):
         assert dockerignored(path), path

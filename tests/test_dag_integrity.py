@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from elgoose import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 DAG_FILES = sorted((ROOT / "dags").glob("elgoose_*.py"))
@@ -23,7 +26,6 @@ EXPECTED = {
 # and reports each file's parse time and DAG attributes as JSON.
 PARSE_PROBE = r"""
 import json, socket, sys, time
-sys.path[:0] = [sys.argv[1] + "/plugins", sys.argv[1]]
 from airflow.dag_processing.dagbag import DagBag  # what the dag-processor has loaded before it parses
 from airflow.sdk import BaseHook
 
@@ -52,7 +54,7 @@ for path in sys.argv[2:]:
         "catchup": dag.catchup,
         "mode_default": dag.params["mode"],
         "mode_enum": dag.params.get_param("mode").schema["enum"],
-        "tasks": {t.task_id: {"retries": t.retries} for t in dag.tasks},
+        "tasks": {t.task_id: {"retries": t.retries, "upstream": sorted(t.upstream_task_ids)} for t in dag.tasks},
     }
 print(json.dumps(out))
 """
@@ -101,10 +103,58 @@ def test_schedule_and_run_policy(parsed, dag_id):
 
 def test_network_facing_tasks_retry(parsed):
     pulls = {k: v for k, v in parsed["elgoose_bronze"]["tasks"].items() if k.startswith("pull_")}
-    assert len(pulls) == 10
+    assert sorted(pulls) == sorted(f"pull_{method}" for method in registry.METHODS)
     assert all(t["retries"] >= 1 for t in pulls.values())
 
 
 def test_downstream_dags_wait_for_their_upstream_on_schedule(parsed):
-    assert "wait_for_bronze" in parsed["elgoose_silver"]["tasks"]
-    assert "wait_for_silver" in parsed["elgoose_gold"]["tasks"]
+    assert "start.wait_for_bronze" in parsed["elgoose_silver"]["tasks"]
+    assert "start.wait_for_silver" in parsed["elgoose_gold"]["tasks"]
+
+
+def test_the_start_gate_folds_into_one_task_group(parsed):
+    for dag_id, upstream in (("elgoose_silver", "bronze"), ("elgoose_gold", "silver")):
+        gate = {t for t in parsed[dag_id]["tasks"] if t.startswith("start.")}
+        assert gate == {
+            f"start.{t}"
+            for t in ("validate_run", "choose_start", f"wait_for_{upstream}", "manual_run", "migrate_warehouse")
+        }
+
+
+def _declared(layer: str) -> dict[str, set[str]]:
+    """Each table of the layer and the same-layer tables it is declared to be built after."""
+    return {t.name: set(t.upstream) for t in registry.tables(layer)}
+
+
+def test_the_silver_graph_is_the_registrys(parsed):
+    tasks = parsed["elgoose_silver"]["tasks"]
+    declared = _declared("silver")
+    for name, upstream in declared.items():
+        assert set(tasks[name]["upstream"]) == (upstream or {"start.migrate_warehouse"}), name
+    fed = set().union(*declared.values())
+    assert set(tasks["quality_gates"]["upstream"]) == set(declared) - fed
+
+
+def test_the_gold_graph_is_the_registrys_and_independent_tables_run_in_parallel(parsed):
+    tasks = parsed["elgoose_gold"]["tasks"]
+    declared = _declared("gold")
+    assert set(tasks["prepare"]["upstream"]) == {"start.migrate_warehouse"}
+    for name, upstream in declared.items():
+        assert set(tasks[name]["upstream"]) == (upstream or {"prepare"}), name
+    fed = set().union(*declared.values())
+    assert set(tasks["chatbot"]["upstream"]) == set(declared) - fed
+    assert tasks["publish"]["upstream"] == ["chatbot"]
+    # not a chain: song_performances feeds several tables, which do not wait for one another
+    feeds = {name for name, upstream in declared.items() if upstream == {"song_performances"}}
+    assert len(feeds) >= 3
+
+
+@pytest.mark.parametrize("layer", ["silver", "gold"])
+def test_declared_dependencies_are_what_each_sql_file_reads(layer):
+    """The registry's dependencies are the tables each file's SQL reads, no more and no fewer."""
+    schema = {"silver": "silver", "gold": "gold_next"}[layer]
+    declared = _declared(layer)
+    for name, upstream in declared.items():
+        sql = (ROOT / "include" / "sql" / layer / f"{name}.sql").read_text()
+        read = set(re.findall(rf"\b{schema}\.([a-z_]+)", sql)) & (set(declared) - {name})
+        assert read == upstream, f"{layer}.{name} reads {sorted(read)}, the registry says {sorted(upstream)}"

@@ -9,11 +9,11 @@ import secrets
 from collections import Counter
 
 import pytest
-import warehouse_db
-from airflow_env import airflow_env, dags_test, migrate_metadata
-from helpers import scalar
+from helpers import airflow_test_env, scalar
 
-from elgoose.endpoints import METHODS
+from elgoose.registry import METHODS
+from elgoose_local import databases as warehouse_db
+from elgoose_local.stack import dags_test, migrate_metadata
 
 pytestmark = pytest.mark.airflow
 
@@ -21,13 +21,13 @@ pytestmark = pytest.mark.airflow
 @pytest.fixture(scope="session")
 def airflow_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow-home")
-    migrate_metadata(home)
+    migrate_metadata(airflow_test_env(home, "{}", "http://127.0.0.1:1/api/v2"))
     return home
 
 
 @pytest.fixture
 def env(airflow_home, warehouse_dsn, fake_api):
-    return airflow_env(airflow_home, warehouse_db.airflow_conn_json(warehouse_dsn), fake_api.base_url)
+    return airflow_test_env(airflow_home, warehouse_db.airflow_conn_json(warehouse_dsn), fake_api.base_url)
 
 
 def assert_ok(result):
@@ -78,7 +78,8 @@ def test_complete_mode_runs_every_layer_and_never_leaks_the_warehouse_password(
         login = json.dumps(
             {**json.loads(warehouse_db.airflow_conn_json(warehouse_dsn)), "login": role, "password": password}
         )
-        result = dags_test(airflow_env(airflow_home, login, fake_api.base_url), "elgoose_bronze", {"mode": "complete"})
+        env = airflow_test_env(airflow_home, login, fake_api.base_url)
+        result = dags_test(env, "elgoose_bronze", {"mode": "complete"})
         assert_ok(result)
         assert scalar(warehouse, "select count(*) from gold.song_stats") == len(goose_times_played(fixture_data))
         assert scalar(warehouse, "select count(*) from quality_checks where status = 'fail'") == 0

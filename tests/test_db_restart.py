@@ -16,15 +16,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import warehouse_db
 from helpers import load_bronze, run_in_thread, scalar, table_checksums, wait_until_blocked
 
 from elgoose.bronze import pull_endpoint
 from elgoose.endpoints import METHODS
-from elgoose.gold import GOLD_STEPS, GOLD_TABLES, run_gold, run_gold_step
-from elgoose.layers import SILVER_TABLES, run_silver, run_silver_table
+from elgoose.layers import run_gold, run_layer
 from elgoose.quality import run_quality_checks
-from elgoose.warehouse import WarehouseConnectionLost
+from elgoose.registry import GOLD_STEPS, GOLD_TABLES, SILVER_TABLES
+from elgoose.status import WarehouseConnectionLost
+from elgoose.steps import run_step
+from elgoose_local import databases as warehouse_db
 
 # Sequences skip ahead after a crash, so bronze ids (and the bronze_id silver keeps) may differ; all else may not.
 IGNORE_COLUMNS = ("bronze_id",)
@@ -98,7 +99,7 @@ def bronze_tasks(dsn: str, run_id: str) -> None:
 def silver_tasks(dsn: str, run_id: str) -> None:
     for table in SILVER_TABLES:
         with connect(dsn) as conn:
-            run_silver_table(conn, table, run_id=run_id)
+            run_step(conn, "silver", table, run_id=run_id)
     with connect(dsn) as conn:
         run_quality_checks(conn, run_id=run_id)
 
@@ -106,13 +107,13 @@ def silver_tasks(dsn: str, run_id: str) -> None:
 def gold_tasks(dsn: str, run_id: str) -> None:
     for step in GOLD_STEPS:
         with connect(dsn) as conn:
-            run_gold_step(conn, step, run_id=run_id)
+            run_step(conn, "gold", step, run_id=run_id)
 
 
 def undisturbed_checksums(private_server, fixture_data) -> dict:
     with connect(private_server.database()) as conn:
         load_bronze(conn, fixture_data, run_id="undisturbed")
-        run_silver(conn, run_id="undisturbed")
+        run_layer(conn, "silver", run_id="undisturbed")
         run_quality_checks(conn, run_id="undisturbed")
         run_gold(conn, run_id="undisturbed")
         return table_checksums(conn, ("silver", "gold"), ignore_columns=IGNORE_COLUMNS)
@@ -130,7 +131,7 @@ def test_restarts_between_layers_then_the_layers_converge_to_an_undisturbed_run(
     assert private_server.started_at() > started, "the server did not restart"
 
     with pytest.raises(WarehouseConnectionLost, match="^silver step venues of run restarted: the warehouse connection"):
-        run_silver(held, run_id="restarted")
+        run_layer(held, "silver", run_id="restarted")
     assert held.broken
     held.close()
     with connect(dsn) as conn:  # nothing of the failed attempt is left, not even a status row
@@ -168,7 +169,7 @@ def test_a_restart_mid_step_fails_it_by_name_and_the_rerun_marks_it_abandoned(pr
     dsn = private_server.database()
     with connect(dsn) as conn:
         load_bronze(conn, fixture_data, run_id="before")
-        run_silver(conn, run_id="before")
+        run_layer(conn, "silver", run_id="before")
         gold = run_gold(conn, run_id="before")
         before = table_checksums(conn, ("gold",))
 

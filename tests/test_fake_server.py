@@ -17,11 +17,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from fake_elgoose import METHODS, FakeElGoose, load_fixtures, load_snapshot  # noqa: E402
+from elgoose.settings import PROJECT_ROOT as ROOT
+from fake_elgoose import METHODS, FakeElGoose, load_fixtures, load_snapshot
 
 SNAPSHOT = Path(__file__).resolve().parents[1].parent / "shared/elgoose/snapshot"
 UA = "elgoose-airflow-tests/1.0 (fake server tests)"

@@ -17,15 +17,16 @@ import uuid
 
 import psycopg
 import pytest
-import warehouse_db
 from gold_reference import BUSTOUT, GOOSE, Reference, _c_order, _round2, _song_key, _text
 from helpers import load_bronze, table_checksums
 from psycopg.rows import dict_row
 
-from elgoose import settings
-from elgoose.gold import GOLD_STEPS, GOLD_TABLES, gold_template_params, run_gold, run_gold_step
-from elgoose.layers import run_silver
+from elgoose.layers import run_gold, run_layer
+from elgoose.registry import GOLD_STEPS, GOLD_TABLES
+from elgoose.settings import get_settings
 from elgoose.sql import render_sql
+from elgoose.steps import run_step, step_inputs
+from elgoose_local import databases as warehouse_db
 from fake_elgoose import load_fixtures
 
 # --- fixtures ------------------------------------------------------------------------------------
@@ -34,7 +35,7 @@ from fake_elgoose import load_fixtures
 @pytest.fixture
 def small_bustout(monkeypatch):
     """A bustout threshold the 11 fixture shows can reach (the setting, patched: no API override)."""
-    monkeypatch.setattr(settings, "BUSTOUT_MIN_GAP", BUSTOUT)
+    monkeypatch.setenv("ELGOOSE_BUSTOUT_MIN_GAP", str(BUSTOUT))
     return BUSTOUT
 
 
@@ -49,7 +50,7 @@ def silver_template(pg_server, pg_template):
     name = warehouse_db.create_database(pg_server, pg_template)
     with psycopg.connect(warehouse_db.with_dbname(pg_server, name), autocommit=True) as conn:
         load_bronze(conn, load_fixtures())
-        run_silver(conn)
+        run_layer(conn, "silver")
     yield name
     warehouse_db.drop_database(pg_server, name)
 
@@ -76,7 +77,7 @@ def shared_gold(pg_server, silver_template):
     name = warehouse_db.create_database(pg_server, silver_template)
     with psycopg.connect(warehouse_db.with_dbname(pg_server, name), autocommit=True) as conn:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(settings, "BUSTOUT_MIN_GAP", BUSTOUT)
+            patch.setenv("ELGOOSE_BUSTOUT_MIN_GAP", str(BUSTOUT))
             run_gold(conn, run_id="test-gold")
         yield conn
     warehouse_db.drop_database(pg_server, name)
@@ -307,7 +308,7 @@ def test_deterministic_and_steps_run_in_separate_sessions(gold_db, silver_dsn):
     assert table_checksums(gold_db, ("gold",)) == first
     for step in GOLD_STEPS:  # as the DAG runs them: one task, one connection per step
         with psycopg.connect(silver_dsn, autocommit=True) as conn:
-            run_gold_step(conn, step, run_id="separate-sessions")
+            run_step(conn, "gold", step, run_id="separate-sessions")
     assert table_checksums(gold_db, ("gold",)) == first
     assert _scalar(gold_db, "select count(*) from pg_namespace where nspname in ('gold_next', 'gold_previous')") == 0
 
@@ -359,7 +360,7 @@ def test_failed_refresh_leaves_previous_gold_in_place(gold_db):
 
     # publish without prepare: there is no gold_next
     with pytest.raises(psycopg.errors.RaiseException, match="gold_next does not exist"):
-        run_gold_step(gold_db, "publish", run_id="no-prepare")
+        run_step(gold_db, "gold", "publish", run_id="no-prepare")
     assert table_checksums(gold_db, ("gold",)) == before
 
     # a build step fails half-way (silver lost a column), then someone publishes the incomplete build
@@ -367,7 +368,7 @@ def test_failed_refresh_leaves_previous_gold_in_place(gold_db):
     with pytest.raises(psycopg.errors.UndefinedColumn):
         run_gold(gold_db, run_id="broken-silver")
     with pytest.raises(psycopg.errors.RaiseException, match="incomplete, missing table"):
-        run_gold_step(gold_db, "publish", run_id="incomplete")
+        run_step(gold_db, "gold", "publish", run_id="incomplete")
 
     assert table_checksums(gold_db, ("gold",)) == before
     assert _scalar(gold_db, "select times_played from gold.find_song('Lantern Field')") == 5
@@ -400,23 +401,35 @@ def test_processing_status_records_every_gold_step(shared_gold):
     assert status[1]["details"]["bustout_min_gap"] == BUSTOUT
 
 
+def gold_template_params() -> dict:
+    return step_inputs("gold", "publish").template_params
+
+
 def test_gold_values_come_only_from_settings(monkeypatch):
     params = gold_template_params()
     for step in GOLD_STEPS:
         text = render_sql(f"gold/{step}.sql", **params)
         assert "%" not in text, f"{step}: percent signs would be psycopg placeholders"
         assert not re.search(r"\bnow\(\)|current_date|current_timestamp|random\(\)", text), step
-    monkeypatch.setattr(settings, "BUSTOUT_MIN_GAP", 0)
-    with pytest.raises(ValueError, match="bustout_min_gap"):
+    monkeypatch.setenv("ELGOOSE_BUSTOUT_MIN_GAP", "0")
+    with pytest.raises(ValueError, match="ELGOOSE_BUSTOUT_MIN_GAP"):
         gold_template_params()
-    monkeypatch.setattr(settings, "BUSTOUT_MIN_GAP", 100)
+    monkeypatch.setenv("ELGOOSE_BUSTOUT_MIN_GAP", "many")
+    with pytest.raises(ValueError, match="ELGOOSE_BUSTOUT_MIN_GAP must be an integer"):
+        gold_template_params()
+    monkeypatch.delenv("ELGOOSE_BUSTOUT_MIN_GAP")
     monkeypatch.setenv("ELGOOSE_CHATBOT_ROLE", "x'; drop schema gold; --")
     with pytest.raises(ValueError, match="ELGOOSE_CHATBOT_ROLE"):
         gold_template_params()
     monkeypatch.delenv("ELGOOSE_CHATBOT_ROLE")
-    assert gold_template_params() == {"artist_id": 1, "bustout_min_gap": 100, "reader_role": "elgoose_chatbot"}
+    assert gold_template_params() == {
+        "artist_id": 1,
+        "bustout_min_gap": 100,
+        "reader_role": "elgoose_chatbot",
+        "gold_tables": list(GOLD_TABLES),
+    }
     with pytest.raises(ValueError, match="unknown gold step"):
-        run_gold_step(None, "drop_everything")
+        run_step(None, "gold", "drop_everything")
 
 
 # --- the real snapshot ---------------------------------------------------------------------------
@@ -427,7 +440,7 @@ def test_snapshot_song_counts_and_top_songs(warehouse, snapshot_dir):
 
     data = load_snapshot(snapshot_dir)
     load_bronze(warehouse, data)
-    run_silver(warehouse)
+    run_layer(warehouse, "silver")
     run_gold(warehouse)
 
     # a plain count over the JSON: Goose rows, shows in (showdate, showorder, show_id) order
@@ -471,6 +484,6 @@ def test_snapshot_song_counts_and_top_songs(warehouse, snapshot_dir):
     assert _scalar(warehouse, "select count(*) from gold.show_summary") == len(show_keys)
 
     # and the full reference, row by row, at the real threshold
-    expected = Reference(data, bustout_min_gap=settings.BUSTOUT_MIN_GAP).song_stats()
+    expected = Reference(data, bustout_min_gap=get_settings().bustout_min_gap).song_stats()
     actual = {(r["song_id"], r["song_name"]): r for r in _rows(warehouse, "select * from gold.song_stats")}
     assert actual == expected

@@ -11,7 +11,7 @@ from helpers import scalar
 
 from elgoose.bronze import load_download
 from elgoose.endpoints import ENDPOINTS
-from elgoose.layers import run_silver_table
+from elgoose.steps import run_step
 
 INJECTION = "'); DROP TABLE silver.songs; --"
 
@@ -54,7 +54,7 @@ def test_hostile_records_are_kept_verbatim_and_never_executed(warehouse, templat
     for key, record in cases.items():
         stored = scalar(warehouse, "select data from raw_data.setlists where external_id = %s", key)
         assert stored == record, f"bronze changed record {key}"
-    counts = run_silver_table(warehouse, "setlists", run_id="hostile")
+    counts = run_step(warehouse, "silver", "setlists", run_id="hostile")
     assert counts["rejected"] == 3 and counts["inserted"] == 4
     reasons = dict(warehouse.execute("select external_id, reason from silver.rejects").fetchall())
     assert reasons["90003"].startswith("showdate") and reasons["90004"].startswith("position")
@@ -87,7 +87,7 @@ def test_nul_bytes_and_invalid_unicode_escapes_do_not_break_the_batch(warehouse,
     verbatim = dict(warehouse.execute("select external_id, raw_json from raw_data.setlists").fetchall())
     assert verbatim == {"91000": None, "91001": nul, "91002": surrogate, "91003": None}
     assert stored["91003"] == "escaped pair \U0001f3b8"
-    counts = run_silver_table(warehouse, "setlists", run_id="hostile")
+    counts = run_step(warehouse, "silver", "setlists", run_id="hostile")
     assert counts["inserted"] == 4 and counts["rejected"] == 0
     footnotes = dict(warehouse.execute("select unique_id, footnote from silver.setlists").fetchall())
     assert footnotes[91001] == "a\ufffdb" and footnotes[91002] == stored["91002"]

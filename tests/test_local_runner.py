@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-import warehouse_db
+from elgoose_local import databases as warehouse_db
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +24,7 @@ def test_run_without_network_fails_fast_naming_the_offline_switch(warehouse_dsn,
     }
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "elgoose_local.py"), "run"],
+        [sys.executable, "-m", "elgoose_local.cli", "run"],
         env=env,
         capture_output=True,
         text=True,

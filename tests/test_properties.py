@@ -11,15 +11,13 @@ import html
 
 import orjson
 import psycopg
-import warehouse_db
 from gold_reference import Reference
 from helpers import load_bronze
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from elgoose import settings as elgoose_settings
-from elgoose.gold import run_gold
-from elgoose.layers import run_silver
+from elgoose.layers import run_gold, run_layer
+from elgoose_local import databases as warehouse_db
 
 SONGS = {400: "Arcadia", 401: "Hot Tea", 402: "Tumble", 403: "Madhuvan", 404: "A Go Go"}
 TRANSITIONS = {1: ", ", 2: " > ", 3: " -> ", 4: ""}
@@ -125,7 +123,7 @@ def songs_catalogue() -> list[dict]:
 @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
 @given(days=histories())
 def test_bronze_silver_and_gold_invariants_hold_day_after_day(pg_server, pg_template, days, monkeypatch):
-    monkeypatch.setattr(elgoose_settings, "BUSTOUT_MIN_GAP", 2)
+    monkeypatch.setenv("ELGOOSE_BUSTOUT_MIN_GAP", "2")
     name = warehouse_db.create_database(pg_server, pg_template)
     try:
         with psycopg.connect(warehouse_db.with_dbname(pg_server, name), autocommit=True) as conn:
@@ -133,7 +131,7 @@ def test_bronze_silver_and_gold_invariants_hold_day_after_day(pg_server, pg_temp
             for day, rows in enumerate(days):
                 data = {"setlists": rows, "songs": songs_catalogue()}
                 load_bronze(conn, data, run_id=f"day-{day}")
-                run_silver(conn, run_id=f"day-{day}")
+                run_layer(conn, "silver", run_id=f"day-{day}")
                 run_gold(conn, run_id=f"day-{day}")
                 served |= {canonical(r) for r in rows}
 

@@ -7,8 +7,7 @@ import copy
 import pytest
 from helpers import load_bronze, scalar, table_checksums
 
-from elgoose.gold import run_gold
-from elgoose.layers import run_layers, run_silver
+from elgoose.layers import run_gold, run_layer, run_layers
 from elgoose.quality import QualityGateFailed, golden_records, run_quality_checks
 
 
@@ -18,7 +17,7 @@ def statuses(conn, run_id: str) -> dict[str, str]:
 
 def test_good_data_passes_and_every_check_is_recorded(warehouse, fixture_data):
     load_bronze(warehouse, fixture_data)
-    run_silver(warehouse, run_id="r1")
+    run_layer(warehouse, "silver", run_id="r1")
     results = run_quality_checks(warehouse, run_id="r1")
     recorded = statuses(warehouse, "r1")
     assert {r["check"]: r["status"] for r in results} == recorded
@@ -52,7 +51,7 @@ def test_a_damaged_golden_show_stops_the_run_before_gold(warehouse, fixture_data
 
 def test_a_sudden_loss_of_rows_fails_the_row_count_check(warehouse, fixture_data):
     load_bronze(warehouse, fixture_data)
-    run_silver(warehouse, run_id="r1")
+    run_layer(warehouse, "silver", run_id="r1")
     run_quality_checks(warehouse, run_id="r1")
     warehouse.execute("delete from silver.songs where song_id in (select song_id from silver.songs limit 15)")
     with pytest.raises(QualityGateFailed, match="row_count:silver.songs"):
@@ -66,7 +65,7 @@ def test_golden_records_of_the_real_data_hold_on_the_snapshot(warehouse, snapsho
     monkeypatch.delenv("ELGOOSE_GOLDEN_RECORDS")
     assert [g["show_date"] for g in golden_records()] == ["2022-06-24"]
     load_bronze(warehouse, load_snapshot(snapshot_dir))
-    run_silver(warehouse, run_id="snap")
+    run_layer(warehouse, "silver", run_id="snap")
     run_quality_checks(warehouse, run_id="snap")
     assert statuses(warehouse, "snap")["golden:2022-06-24"] == "pass"
     run_gold(warehouse, run_id="snap")

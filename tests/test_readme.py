@@ -7,8 +7,7 @@ from pathlib import Path
 
 from helpers import load_bronze
 
-from elgoose.gold import run_gold
-from elgoose.layers import run_silver
+from elgoose.layers import run_gold, run_layer
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -30,7 +29,7 @@ def render(row: tuple) -> str:
 
 def test_readme_chatbot_answers_hold(warehouse, fixture_data):
     load_bronze(warehouse, fixture_data)
-    run_silver(warehouse)
+    run_layer(warehouse, "silver")
     run_gold(warehouse)
     rows = chatbot_rows()
     assert len(rows) >= 8, "the README's chatbot table was not found"

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import warehouse_db
 from helpers import (
     holding,
     load_bronze,
@@ -30,8 +29,9 @@ from helpers import (
 from psycopg import sql
 
 from elgoose.bronze import pull_endpoint
-from elgoose.gold import run_gold, run_gold_step
-from elgoose.layers import run_silver, run_silver_table
+from elgoose.layers import run_gold, run_layer
+from elgoose.steps import run_step
+from elgoose_local import databases as warehouse_db
 
 ROOT = Path(__file__).resolve().parents[1]
 # History tables and bronze ids legitimately differ between an incremental and a fresh build.
@@ -55,7 +55,7 @@ def fresh_database(pg_server, pg_template):
 
 def build(conn, data, run_id="fresh"):
     load_bronze(conn, data, run_id=run_id)
-    run_silver(conn, run_id=run_id)
+    run_layer(conn, "silver", run_id=run_id)
     run_gold(conn, run_id=run_id)
 
 
@@ -141,7 +141,7 @@ def test_connection_killed_mid_step_then_rerun_converges(
         "bronze": lambda: pull_endpoint(
             psycopg.connect(warehouse_dsn, autocommit=True), "setlists", _client(), run_id="k"
         ),
-        "silver": lambda: run_silver_table(psycopg.connect(warehouse_dsn, autocommit=True), "setlists", run_id="k"),
+        "silver": lambda: run_step(psycopg.connect(warehouse_dsn, autocommit=True), "silver", "setlists", run_id="k"),
         "gold": lambda: run_gold(psycopg.connect(warehouse_dsn, autocommit=True), run_id="k"),
     }
     for layer, step in steps.items():
@@ -155,7 +155,7 @@ def test_connection_killed_mid_step_then_rerun_converges(
             after = table_checksums(warehouse, ("raw_data", "silver", "gold"), ignore_tables=("raw_data.pulls",))
             assert after == before, "a killed bronze load left rows behind"
             pull_endpoint(warehouse, "setlists", _client(), run_id="rerun")  # the rerun that converges
-    run_silver(warehouse, run_id="rerun")
+    run_layer(warehouse, "silver", run_id="rerun")
     run_gold(warehouse, run_id="rerun")
     assert table_checksums(warehouse, **IGNORE) == reference_checksums(fresh_database, edited)
     assert expected != table_checksums(warehouse, **IGNORE), "the edit should have reached silver"
@@ -170,7 +170,7 @@ def test_statement_timeout_and_dropped_connections_between_layers(
         slow.execute("set statement_timeout = '1ms'")
         with pytest.raises(psycopg.errors.QueryCanceled):
             for table in ("venues", "shows", "songs", "setlists"):
-                run_silver_table(slow, table, run_id="timeout")
+                run_step(slow, "silver", table, run_id="timeout")
     assert table_checksums(warehouse, ("silver", "gold")) == before
     # every connection to the database dropped between layers, as a restart would
     warehouse.execute(
@@ -178,7 +178,7 @@ def test_statement_timeout_and_dropped_connections_between_layers(
         "and pid <> pg_backend_pid()"
     )
     with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
-        run_silver(conn, run_id="after")
+        run_layer(conn, "silver", run_id="after")
         run_gold(conn, run_id="after")
     assert table_checksums(warehouse, **IGNORE) == reference_checksums(fresh_database, fixture_data)
 
@@ -187,7 +187,6 @@ def test_statement_timeout_and_dropped_connections_between_layers(
 
 STEP_SCRIPT = """
 import os, sys
-sys.path[:0] = [{plugins!r}, {root!r}]
 import psycopg
 conn = psycopg.connect(os.environ["DSN"], autocommit=True)
 layer = sys.argv[1]
@@ -196,10 +195,10 @@ if layer == "bronze":
     from elgoose.bronze import pull_endpoint
     pull_endpoint(conn, "setlists", ElGooseClient(timeout=(5.0, 5.0)), run_id="killed")
 elif layer == "silver":
-    from elgoose.layers import run_silver
-    run_silver(conn, run_id="killed")
+    from elgoose.layers import run_layer
+    run_layer(conn, "silver", run_id="killed")
 else:
-    from elgoose.gold import run_gold
+    from elgoose.layers import run_gold
     run_gold(conn, run_id="killed")
 """
 
@@ -209,7 +208,7 @@ def test_sigkill_mid_step_then_rerun_converges(warehouse, warehouse_dsn, fresh_d
     edited = copy.deepcopy(fixture_data)
     edited["setlists"][2]["songname"] = "Edited While Killed"
     fake_api.set_rows("setlists", edited["setlists"])
-    script = STEP_SCRIPT.format(plugins=str(ROOT / "plugins"), root=str(ROOT))
+    script = STEP_SCRIPT
     env = {**os.environ, "DSN": warehouse_dsn}
     killed = {}
     for layer in ("bronze", "silver", "gold"):
@@ -224,7 +223,7 @@ def test_sigkill_mid_step_then_rerun_converges(warehouse, warehouse_dsn, fresh_d
         if layer == "bronze":
             assert scalar(warehouse, "select count(*) from raw_data.setlists where run_id = 'killed'") == 0
             pull_endpoint(warehouse, "setlists", _client(), run_id="rerun")
-    run_silver(warehouse, run_id="rerun")
+    run_layer(warehouse, "silver", run_id="rerun")
     run_gold(warehouse, run_id="rerun")
     assert table_checksums(warehouse, **IGNORE) == reference_checksums(fresh_database, edited)
     assert scalar(warehouse, "select count(*) from silver.setlists where song_name = 'Edited While Killed'") == 1
@@ -254,10 +253,10 @@ def test_sigkill_mid_step_then_rerun_converges(warehouse, warehouse_dsn, fresh_d
 def test_a_step_still_running_is_not_marked_abandoned(warehouse, warehouse_dsn, fixture_data):
     """Only steps whose session is gone are abandoned: not a live one, not one whose pid was reused."""
     load_bronze(warehouse, fixture_data)
-    run_silver_table(warehouse, "venues", run_id="first")
+    run_step(warehouse, "silver", "venues", run_id="first")
     with holding(warehouse_dsn, STEP_LOCKS["silver"]):
         thread, outcome = run_in_thread(
-            lambda: run_silver_table(psycopg.connect(warehouse_dsn, autocommit=True), "setlists", run_id="live")
+            lambda: run_step(psycopg.connect(warehouse_dsn, autocommit=True), "silver", "setlists", run_id="live")
         )
         live_pid = wait_until_blocked(warehouse_dsn)
         live_start = scalar(warehouse, "select backend_start from pg_stat_activity where pid = %s", live_pid)
@@ -274,7 +273,7 @@ def test_a_step_still_running_is_not_marked_abandoned(warehouse, warehouse_dsn, 
                 "started_at) values ('shows', 'silver', 'processing', %s, %s, %s, now() - %s::interval)",
                 (run_id, pid, session_start, age),
             )
-        run_gold_step(warehouse, "prepare", run_id="sweeper")  # another step, on another live connection
+        run_step(warehouse, "gold", "prepare", run_id="sweeper")  # another step, on another live connection
         statuses = dict(warehouse.execute("select run_id, status from processing_status").fetchall())
         assert statuses == {
             "first": "completed",
@@ -295,7 +294,7 @@ def test_a_step_still_running_is_not_marked_abandoned(warehouse, warehouse_dsn, 
 
 def test_a_role_that_cannot_see_other_sessions_leaves_them_running(warehouse, warehouse_dsn):
     """pg_stat_activity hides backend_start of other roles' sessions: such a session counts as alive."""
-    from elgoose.warehouse import mark_abandoned_steps
+    from elgoose.status import mark_abandoned_steps
 
     role = f"elgoose_sweeper_{uuid.uuid4().hex[:8]}"
     warehouse.execute(sql.SQL("create role {} login").format(sql.Identifier(role)))
@@ -341,7 +340,9 @@ def test_two_bronze_loads_of_one_endpoint_at_once_store_each_version_once(wareho
 def test_two_silver_runs_at_once_neither_duplicate_nor_deadlock(warehouse, warehouse_dsn, fresh_database, fixture_data):
     load_bronze(warehouse, fixture_data)
     threads = [
-        run_in_thread(lambda i=i: run_silver(psycopg.connect(warehouse_dsn, autocommit=True), run_id=f"twin-{i}"))
+        run_in_thread(
+            lambda i=i: run_layer(psycopg.connect(warehouse_dsn, autocommit=True), "silver", run_id=f"twin-{i}")
+        )
         for i in range(2)
     ]
     for thread, _ in threads:
@@ -351,7 +352,7 @@ def test_two_silver_runs_at_once_neither_duplicate_nor_deadlock(warehouse, wareh
     assert sorted(inserted) == [0, len({r["uniqueid"] for r in fixture_data["setlists"]})]
     with fresh_database() as conn:
         load_bronze(conn, fixture_data)
-        run_silver(conn)
+        run_layer(conn, "silver")
         assert table_checksums(warehouse, ("silver",), **IGNORE) == table_checksums(conn, ("silver",), **IGNORE)
 
 
@@ -364,10 +365,10 @@ def _client():
 def test_two_gold_refreshes_at_once_one_runs_the_other_exits_clearly(
     warehouse, warehouse_dsn, fresh_database, fixture_data
 ):
-    from elgoose.gold import GoldRefreshBusy
+    from elgoose.layers import GoldRefreshBusy
 
     load_bronze(warehouse, fixture_data)
-    run_silver(warehouse)
+    run_layer(warehouse, "silver")
     with holding(warehouse_dsn, STEP_LOCKS["gold"]):
         first, first_outcome = run_in_thread(lambda: run_gold(psycopg.connect(warehouse_dsn, autocommit=True)))
         wait_until_blocked(warehouse_dsn)

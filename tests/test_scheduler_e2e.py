@@ -5,24 +5,20 @@ the REST API (/api/v2, JWT from the SimpleAuthManager)."""
 from __future__ import annotations
 
 import html
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import psycopg
 import pytest
-import warehouse_db
-from airflow_env import airflow_env
-from helpers import scalar
+from helpers import airflow_test_env, scalar
 
+from elgoose.registry import DAG_IDS as LAYER_DAG_IDS
+from elgoose_local import databases as warehouse_db
+from elgoose_local.stack import AirflowStack
 from fake_elgoose import FakeElGoose, load_fixtures
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from airflow_stack import AirflowStack  # noqa: E402
-
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
-DAG_IDS = ["elgoose_bronze", "elgoose_silver", "elgoose_gold"]
+DAG_IDS = list(LAYER_DAG_IDS.values())
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +28,7 @@ def stack(pg_server, pg_template, tmp_path_factory):
     warehouse_dsn = warehouse_db.with_dbname(pg_server, warehouse_name)
     data = load_fixtures()
     with FakeElGoose(data) as api:
-        env = airflow_env(
+        env = airflow_test_env(
             tmp_path_factory.mktemp("airflow"),
             warehouse_db.airflow_conn_json(warehouse_dsn),
             api.base_url,
@@ -82,7 +78,7 @@ def test_complete_mode_through_the_rest_api(stack):
     assert all(tasks[f"pull_{m}"] == "success" for m in data)
     assert tasks["run_silver"] == "success"
     silver_tasks = {t["task_id"]: t["state"] for t in airflow.task_instances("elgoose_silver", f"{run_id}__silver")}
-    assert silver_tasks["wait_for_bronze"] == "skipped", "a manual run must never wait on a sensor"
+    assert silver_tasks["start.wait_for_bronze"] == "skipped", "a manual run must never wait on a sensor"
     print(f"complete run under the scheduler: {elapsed:.1f}s")
 
 
@@ -118,8 +114,8 @@ def test_the_schedule_chains_through_the_sensors(stack):
         assert state == "success", (dag, [(t["task_id"], t["state"]) for t in airflow.task_instances(dag, run_id)])
     silver = {t["task_id"]: t["state"] for t in airflow.task_instances("elgoose_silver", runs["elgoose_silver"])}
     gold = {t["task_id"]: t["state"] for t in airflow.task_instances("elgoose_gold", runs["elgoose_gold"])}
-    assert silver["wait_for_bronze"] == "success" and silver["manual_run"] == "skipped"
-    assert gold["wait_for_silver"] == "success"
+    assert silver["start.wait_for_bronze"] == "success" and silver["start.manual_run"] == "skipped"
+    assert gold["start.wait_for_silver"] == "success"
     assert scalar(warehouse, "select song_name from gold.song_stats where song_id = %s", renamed["id"]) in (
         "Renamed By Upstream",
         None,  # the song may not be played by Goose in the fixtures
@@ -139,5 +135,5 @@ def test_gold_fails_promptly_when_its_silver_run_failed(stack):
     assert airflow.wait_for_run("elgoose_gold", gold_run, timeout=300)["state"] == "failed"
     assert time.monotonic() - started < 120, "the sensor waited instead of failing on the failed upstream"
     gold = {t["task_id"]: t["state"] for t in airflow.task_instances("elgoose_gold", gold_run)}
-    assert gold["wait_for_silver"] == "failed"
+    assert gold["start.wait_for_silver"] == "failed"
     assert Counter(gold.values())["success"] <= 2  # validate_run and choose_start only

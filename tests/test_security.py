@@ -8,15 +8,14 @@ import psycopg
 import pytest
 from helpers import load_bronze
 
-from elgoose.gold import run_gold
-from elgoose.layers import run_silver
-from elgoose.warehouse import migrate
+from elgoose.layers import run_gold, run_layer
+from elgoose.migrations import migrate
 
 
 @pytest.fixture
 def built(warehouse, fixture_data):
     load_bronze(warehouse, fixture_data)
-    run_silver(warehouse)
+    run_layer(warehouse, "silver")
     run_gold(warehouse)
     return warehouse
 
@@ -68,18 +67,15 @@ def test_chatbot_password_comes_from_configuration_as_a_scram_verifier(warehouse
 def test_http_endpoints_the_project_adds_bind_to_loopback_by_default(tmp_path):
     """The fake ElGoose server and the local Airflow api-server (which serves the Warehouse page, the only
     plugin app) listen on 127.0.0.1 unless told otherwise."""
-    import sys
     from pathlib import Path
 
+    from elgoose.settings import PROJECT_ROOT as root
+    from elgoose_local.stack import AirflowStack
     from fake_elgoose import FakeElGoose
 
     with FakeElGoose({}) as server:
         assert server.base_url.startswith("http://127.0.0.1:")
-    root = Path(__file__).resolve().parents[1]
     assert 'default="127.0.0.1"' in (root / "fake_elgoose" / "__main__.py").read_text()
-    sys.path.insert(0, str(root / "scripts"))
-    from airflow_stack import AirflowStack
-
     stack = AirflowStack(tmp_path, "sqlite://", {})
     assert stack.env["AIRFLOW__API__HOST"] == "127.0.0.1"
     # Its routes' authentication is tested against the real api-server: tests/test_warehouse_ui.py.

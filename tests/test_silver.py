@@ -14,12 +14,14 @@ import psycopg
 import pytest
 from helpers import load_bronze, table_checksums
 
-from elgoose.layers import SILVER_TABLES, run_silver, run_silver_table
+from elgoose.layers import run_layer
+from elgoose.registry import SILVER_TABLES
+from elgoose.steps import run_step
 
 
 def build(conn, data, run_id="r1"):
     load_bronze(conn, data, run_id=run_id)
-    return run_silver(conn, run_id=run_id)
+    return run_layer(conn, "silver", run_id=run_id)
 
 
 def text_or_none(value):
@@ -163,13 +165,13 @@ def test_rerun_changes_nothing_and_writes_no_rows(warehouse, fixture_data):
     build(warehouse, fixture_data, "r1")
     before = table_checksums(warehouse, ("silver",))
     xmins = warehouse.execute("select count(*), sum(xmin::text::bigint) from silver.setlists").fetchone()
-    counts = run_silver(warehouse, run_id="r2")
+    counts = run_layer(warehouse, "silver", run_id="r2")
     assert table_checksums(warehouse, ("silver",)) == before
     assert warehouse.execute("select count(*), sum(xmin::text::bigint) from silver.setlists").fetchone() == xmins
     assert all(c.get("inserted", 0) == 0 and c.get("updated", 0) == 0 for c in counts.values())
     # and a second identical bronze pull followed by silver is also a no-op
     load_bronze(warehouse, fixture_data, run_id="r3")
-    run_silver(warehouse, run_id="r3")
+    run_layer(warehouse, "silver", run_id="r3")
     assert table_checksums(warehouse, ("silver",)) == before
 
 
@@ -180,7 +182,7 @@ def test_correction_replaces_values_and_marks_bronze_processed(warehouse, fixtur
     row["songname"] = "Corrected Name &amp; Co"
     row["tracktime"] = "12:34"
     load_bronze(warehouse, edited, run_id="r2")
-    counts = run_silver_table(warehouse, "setlists", run_id="r2")
+    counts = run_step(warehouse, "silver", "setlists", run_id="r2")
     assert counts["updated"] == 1 and counts["inserted"] == 0 and counts["processed"] == 1
     assert warehouse.execute(
         "select song_name, track_seconds from silver.setlists where unique_id = %s", (int(row["uniqueid"]),)
@@ -193,7 +195,7 @@ def test_upstream_deletion_removes_the_row_and_records_it(warehouse, fixture_dat
     edited = copy.deepcopy(fixture_data)
     gone = edited["setlists"].pop(3)
     load_bronze(warehouse, edited, run_id="r2")
-    counts = run_silver_table(warehouse, "setlists", run_id="r2")
+    counts = run_step(warehouse, "silver", "setlists", run_id="r2")
     assert counts["deleted"] == 1
     assert not warehouse.execute(
         "select 1 from silver.setlists where unique_id = %s", (int(gone["uniqueid"]),)
@@ -203,7 +205,7 @@ def test_upstream_deletion_removes_the_row_and_records_it(warehouse, fixture_dat
     ).fetchone() == ("setlists", "r2")
     # a key deleted and later re-inserted with identical content loads again
     load_bronze(warehouse, fixture_data, run_id="r3")
-    assert run_silver_table(warehouse, "setlists", run_id="r3")["inserted"] == 1
+    assert run_step(warehouse, "silver", "setlists", run_id="r3")["inserted"] == 1
     assert warehouse.execute("select 1 from silver.setlists where unique_id = %s", (int(gone["uniqueid"]),)).fetchone()
 
 
@@ -214,7 +216,7 @@ def test_mass_deletion_is_refused_and_changes_nothing(warehouse, fixture_data):
     edited["setlists"] = edited["setlists"][:10]
     load_bronze(warehouse, edited, run_id="r2")
     with pytest.raises(psycopg.errors.RaiseException, match="refusing to delete"):
-        run_silver_table(warehouse, "setlists", run_id="r2")
+        run_step(warehouse, "silver", "setlists", run_id="r2")
     assert table_checksums(warehouse, ("silver",)) == before
     status = warehouse.execute(
         "select status, error_message from processing_status where layer = 'silver' and run_id = 'r2'"
@@ -256,7 +258,7 @@ def test_bad_records_are_quarantined_and_the_batch_loads(warehouse, fixture_data
     assert warehouse.execute("select count(*) from silver.songs").fetchone()[0] > 0
     assert warehouse.execute("select count(*) from raw_data.setlists where not is_processed").fetchone()[0] == 0
     # quarantined once, not again on a re-run
-    run_silver(warehouse, run_id="r2")
+    run_layer(warehouse, "silver", run_id="r2")
     assert warehouse.execute("select count(*) from silver.rejects").fetchone()[0] == 3
 
 
@@ -284,7 +286,7 @@ def test_force_reprocess_rebuilds_from_bronze(warehouse, fixture_data):
         "update silver.setlists set song_name = 'damaged', row_hash = 'x' where unique_id in "
         "(select unique_id from silver.setlists order by unique_id limit 3)"
     )
-    counts = run_silver_table(warehouse, "setlists", run_id="fix", force_reprocess=True)
+    counts = run_step(warehouse, "silver", "setlists", run_id="fix", force_reprocess=True)
     assert counts["updated"] == 3 and counts["processed"] == len(newest_by_key(fixture_data["setlists"], "uniqueid"))
     assert warehouse.execute("select count(*) from silver.setlists where song_name = 'damaged'").fetchone()[0] == 0
 

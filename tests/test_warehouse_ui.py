@@ -18,7 +18,6 @@ import json
 import re
 import secrets
 import time
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -26,15 +25,14 @@ import requests
 from psycopg.conninfo import make_conninfo
 
 from elgoose.bronze import finish_bronze_run
-from elgoose.endpoints import METHODS
-from elgoose.gold import GOLD_STEPS, GOLD_TABLES, run_gold
-from elgoose.layers import SILVER_TABLES, run_silver
+from elgoose.layers import run_gold, run_layer
 from elgoose.quality import QualityGateFailed, run_quality_checks
+from elgoose.registry import GOLD_STEPS, GOLD_TABLES, METHODS, SILVER_TABLES
+from elgoose.settings import PROJECT_ROOT as ROOT
 from elgoose.ui.app import create_app
 from elgoose.ui.database import ReadOnlyPool, configure_ui_role
-from elgoose.ui.tables import all_tables
+from elgoose.ui.queries import all_tables
 
-ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "test-output"
 GOLDEN_DATE = "2023-10-31"
 
@@ -126,7 +124,7 @@ def two_runs(warehouse, warehouse_dsn, fake_api, served, fixture_data, tmp_path,
     """Run A: complete chain on ``served``. Run B: the fixtures less one setlist row (an upstream deletion),
     bronze and silver, then quality gates that fail on a golden record the test broke."""
     pull_all(warehouse, fake_api, served, "manual__A")
-    run_silver(warehouse, run_id="manual__A__silver")
+    run_layer(warehouse, "silver", run_id="manual__A__silver")
     run_quality_checks(warehouse, run_id="manual__A__silver")
     run_gold(warehouse, run_id="manual__A__silver__gold")
 
@@ -134,8 +132,8 @@ def two_runs(warehouse, warehouse_dsn, fake_api, served, fixture_data, tmp_path,
     gone = next(r for r in second["setlists"] if r["showdate"] != GOLDEN_DATE)
     second["setlists"].remove(gone)
     pull_all(warehouse, fake_api, second, "manual__B")
-    run_silver(warehouse, run_id="manual__B__silver")
-    golden = json.loads(Path(ROOT / "fake_elgoose" / "fixtures" / "golden_records.json").read_text())
+    run_layer(warehouse, "silver", run_id="manual__B__silver")
+    golden = json.loads((ROOT / "fake_elgoose" / "fixtures" / "golden_records.json").read_text())
     golden[0]["setlist_rows"] += 1
     broken = tmp_path / "golden.json"
     broken.write_text(json.dumps(golden))
@@ -281,7 +279,7 @@ def test_ui_role_cannot_write_or_read_the_data(warehouse, warehouse_dsn, fixture
     from helpers import load_bronze
 
     load_bronze(warehouse, fixture_data)
-    run_silver(warehouse)
+    run_layer(warehouse, "silver")
     run_gold(warehouse)
     pool = ReadOnlyPool(lambda: ui_conninfo(warehouse_dsn))
     allowed = []
@@ -358,7 +356,7 @@ def test_every_plugin_route_needs_an_airflow_login(ui):
 def test_the_api_server_refuses_a_table_the_registry_does_not_list(ui):
     headers = {"Authorization": f"Bearer {ui.token()}"}
     refused = requests.get(f"{ui.base_url}{PREFIX}/rejects/pg_authid", headers=headers, timeout=30)
-    assert refused.status_code == 404 and "not a silver table of the registry" in refused.text
+    assert refused.status_code == 404 and "no silver table" in refused.text
     assert requests.get(f"{ui.base_url}{PREFIX}/rejects/setlists", headers=headers, timeout=30).status_code == 200
 
 

@@ -1,5 +1,6 @@
-"""Reusable code of the ElGoose warehouse: API client, bronze loader, SQL runner, settings.
+"""The ElGoose warehouse's DAG code: registry, API client, bronze loader, SQL steps, settings.
 
-Airflow puts ``plugins/`` on ``sys.path``, so DAGs import this package as ``elgoose``.
-Nothing here touches a database or the network at import time.
+It lives in Airflow's plugins folder and is installed as the package ``elgoose`` (``make`` installs the
+project editable; the Docker image installs it too), so DAGs, tests, the benchmark and the local tooling
+all import it normally. Nothing here touches a database or the network at import time.
 """

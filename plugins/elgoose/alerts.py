@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from elgoose.settings import WAREHOUSE_CONN_ID, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ GOLD_DAG_ID = "elgoose_gold"
 ERROR_LINE_MAX_CHARS = 500
 
 # Tasks whose step is recorded under another name in processing_status; LayerSQLOperator tasks carry
-# their (layer, table) themselves, and the pulls are pull_<method>.
+# their (layer, name) themselves, and the pulls are pull_<method>.
 _TASK_STEPS = {"quality_gates": ("quality", "silver_checks"), "bronze_finished": ("bronze", "bronze_finished")}
 
 _STEP_ROW_SQL = """
@@ -162,9 +163,10 @@ def error_line(error) -> str:
 
 def step_of(task_id: str, task=None) -> tuple[str, str] | None:
     """The (layer, table_name) under which the task records its step in processing_status, if it has one."""
-    layer, table = getattr(task, "layer", None), getattr(task, "table", None)
-    if isinstance(layer, str) and isinstance(table, str):
-        return layer, table
+    from elgoose.operators import LayerSQLOperator
+
+    if isinstance(task, LayerSQLOperator):
+        return task.layer, task.name
     if task_id in _TASK_STEPS:
         return _TASK_STEPS[task_id]
     if task_id.startswith("pull_"):
@@ -197,7 +199,7 @@ def _rows_text(row: dict | None, step: tuple[str, str] | None) -> str:
 def _step_row(run_id: str, step: tuple[str, str]) -> dict | None:
     from psycopg.rows import dict_row
 
-    from elgoose.warehouse import warehouse_connection
+    from elgoose.connections import warehouse_connection
 
     with warehouse_connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         cur.execute(_STEP_ROW_SQL, {"run_id": run_id, "layer": step[0], "table_name": step[1]})
@@ -255,7 +257,7 @@ def _time_of_day(text: str, what: str) -> timedelta:
 
 def gold_deadline(schedule: str) -> tuple[str, timedelta]:
     """The configured deadline (``HH:MM`` UTC) and its distance from the daily cron ``schedule``'s time."""
-    deadline = (os.environ.get(DEADLINE_SETTING) or DEFAULT_DEADLINE).strip()
+    deadline = get_settings().gold_deadline
     minute, hour = schedule.split()[:2]
     scheduled = timedelta(hours=int(hour), minutes=int(minute))
     interval = (_time_of_day(deadline, f"setting {DEADLINE_SETTING}") - scheduled) % timedelta(days=1)
@@ -293,7 +295,7 @@ async def _last_publish() -> dict | None:
     from airflow.sdk import BaseHook
     from psycopg.rows import dict_row
 
-    warehouse = await BaseHook.aget_connection("elgoose_warehouse")
+    warehouse = await BaseHook.aget_connection(WAREHOUSE_CONN_ID)
     conninfo = psycopg.conninfo.make_conninfo(
         host=warehouse.host or "127.0.0.1",
         port=warehouse.port or 5432,

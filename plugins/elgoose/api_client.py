@@ -21,7 +21,7 @@ import requests
 import tenacity
 from airflow.providers.http.hooks.http import HttpHook
 
-from elgoose import settings
+from elgoose.settings import API_CONN_ID, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -91,22 +91,25 @@ class ElGooseClient:
 
     def __init__(
         self,
-        conn_id: str = settings.API_CONN_ID,
+        conn_id: str = API_CONN_ID,
         *,
-        user_agent: str = settings.USER_AGENT,
-        limit: int = settings.REQUEST_LIMIT,
-        max_attempts: int = settings.MAX_ATTEMPTS,
-        backoff_initial: float = settings.BACKOFF_INITIAL_SECONDS,
-        backoff_max: float = settings.BACKOFF_MAX_SECONDS,
-        timeout: tuple[float, float] = (settings.CONNECT_TIMEOUT_SECONDS, settings.READ_TIMEOUT_SECONDS),
+        user_agent: str | None = None,
+        limit: int | None = None,
+        max_attempts: int | None = None,
+        backoff_initial: float | None = None,
+        backoff_max: float | None = None,
+        timeout: tuple[float, float] | None = None,
     ):
+        """Each argument left out comes from the settings (``get_settings()``)."""
+        settings = get_settings()
         self.hook = HttpHook(method="GET", http_conn_id=conn_id)
-        self.user_agent = user_agent
-        self.limit = limit
-        self.max_attempts = max_attempts
-        self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
-        self.timeout = timeout
+        self.user_agent = user_agent or settings.user_agent
+        self.limit = limit or settings.request_limit
+        self.max_attempts = max_attempts or settings.max_attempts
+        self.backoff_initial = settings.backoff_initial_seconds if backoff_initial is None else backoff_initial
+        self.backoff_max = settings.backoff_max_seconds if backoff_max is None else backoff_max
+        self.retry_after_max = settings.retry_after_max_seconds
+        self.timeout = timeout or (settings.connect_timeout_seconds, settings.read_timeout_seconds)
 
     def url_for(self, path: str) -> str:
         return f"{self.hook.url_from_endpoint(path)}?limit={self.limit}"
@@ -116,7 +119,7 @@ class ElGooseClient:
         url = self.url_for(path)
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_attempts),
-            wait=_BackoffHonouringRetryAfter(self.backoff_initial, self.backoff_max, settings.RETRY_AFTER_MAX_SECONDS),
+            wait=_BackoffHonouringRetryAfter(self.backoff_initial, self.backoff_max, self.retry_after_max),
             retry=tenacity.retry_if_exception(_is_retryable),
             before_sleep=lambda rs: log.warning(
                 "%s: attempt %d failed (%s); retrying in %.1fs",

@@ -49,10 +49,11 @@ import orjson
 import psycopg
 from psycopg import sql
 
-from elgoose import settings
 from elgoose.api_client import ElGooseClient, ElGooseError
+from elgoose.connections import advisory_xact_lock
 from elgoose.endpoints import ENDPOINTS, Endpoint
-from elgoose.warehouse import advisory_xact_lock, mark_abandoned_steps, track_step
+from elgoose.settings import SILENT_CAP_ROWS, get_settings
+from elgoose.status import mark_abandoned_steps, track_step
 
 log = logging.getLogger(__name__)
 
@@ -361,10 +362,14 @@ def load_download(
     *,
     size: int = 0,
     run_id: str | None = None,
-    limit: int = settings.REQUEST_LIMIT,
+    limit: int | None = None,
 ) -> BronzeResult:
-    """Load a downloaded envelope into bronze in one transaction. ``conn`` must be in autocommit mode."""
+    """Load a downloaded envelope into bronze in one transaction. ``conn`` must be in autocommit mode.
+
+    ``limit``: the ``limit`` the request asked for (default: the setting); a response that reaches it is cut.
+    """
     started = time.monotonic()
+    limit = get_settings().request_limit if limit is None else limit
     method = endpoint.method
     table = _table(method)
     _check_envelope_head(body, source_url)
@@ -380,7 +385,7 @@ def load_download(
             cur.execute("set local work_mem = '64MB'")
             cur.execute("create temporary table _pull (ord integer not null, raw_hash text not null) on commit drop")
             fetched = _copy_raw_hashes(cur, body, source_url)
-        if fetched == settings.SILENT_CAP_ROWS or (limit and fetched >= limit):
+        if fetched == SILENT_CAP_ROWS or (limit and fetched >= limit):
             raise ElGooseError(
                 f"{source_url} returned exactly {fetched} rows: the response was truncated "
                 f"(ElGoose silently caps list calls); refusing a partial load"
@@ -728,7 +733,7 @@ def finish_bronze_run(conn: psycopg.Connection, run_id: str) -> dict:
         step.update(records_processed=len(completed), details=summary)
         if failed and not completed:
             raise ElGooseError(f"no endpoint loaded in run {run_id}; failed: {sorted(failed)}")
-        if failed and not settings.SILVER_AFTER_PARTIAL_BRONZE:
+        if failed and not get_settings().silver_after_partial_bronze:
             raise ElGooseError(
                 f"endpoints failed: {sorted(failed)}; silver waits for a complete bronze run "
                 "(ELGOOSE_SILVER_AFTER_PARTIAL_BRONZE=false)"

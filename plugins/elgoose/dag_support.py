@@ -18,18 +18,15 @@ from datetime import timedelta
 
 from airflow.sdk import Param
 
-from elgoose import settings
+from elgoose import registry
 from elgoose.alerts import task_failed
-from elgoose.endpoints import METHODS
+from elgoose.registry import DAG_IDS, LAYERS, METHODS
+from elgoose.settings import get_settings
 
 MODES = ("bronze_only", "silver_only", "gold_only", "complete")
-LAYERS = ("bronze", "silver", "gold")
-DAG_IDS = {layer: f"elgoose_{layer}" for layer in LAYERS}
 SCHEDULES = {"bronze": "0 2 * * *", "silver": "30 2 * * *", "gold": "0 3 * * *"}
 # Each downstream DAG is scheduled this long after the one it waits for.
 CHAIN_DELTA = timedelta(minutes=30)
-SENSOR_TIMEOUT = timedelta(seconds=settings.SENSOR_TIMEOUT_SECONDS)
-SENSOR_POKE_INTERVAL = timedelta(seconds=settings.SENSOR_POKE_SECONDS)
 
 DEFAULT_ARGS = {
     "owner": "data-platform",
@@ -37,13 +34,19 @@ DEFAULT_ARGS = {
     # A mail through the elgoose_alerts connection when a task has failed for good (off when it is unset).
     "on_failure_callback": task_failed,
 }
-NETWORK_RETRIES = {
-    "retries": settings.TASK_RETRIES,
-    "retry_delay": timedelta(seconds=settings.TASK_RETRY_DELAY_SECONDS),
-    "retry_exponential_backoff": True,
-}
 TAGS = ["elgoose", "goose", "warehouse"]
 ASSETS = {layer: f"elgoose://warehouse/{layer}" for layer in LAYERS}
+
+
+def network_retries() -> dict:
+    """Task-level retries of the pulls (settings ``ELGOOSE_TASK_RETRIES`` and ``_RETRY_DELAY_SECONDS``)."""
+    settings = get_settings()
+    return {
+        "retries": settings.task_retries,
+        "retry_delay": timedelta(seconds=settings.task_retry_delay_seconds),
+        "retry_exponential_backoff": True,
+    }
+
 
 MAX_CONF_VALUE_CHARS = 250
 CONF_KEYS = ("mode", "force_reprocess", "endpoints", "upstream_run_id")
@@ -144,7 +147,8 @@ def migrate_task():
 
     @task(task_id="migrate_warehouse", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
     def migrate_warehouse() -> list[str]:
-        from elgoose.warehouse import migrate, warehouse_connection
+        from elgoose.connections import warehouse_connection
+        from elgoose.migrations import migrate
 
         with warehouse_connection() as conn:
             return migrate(conn)
@@ -164,39 +168,75 @@ def validate_task(layer: str):
     return validate_run()
 
 
-def gated_start(layer: str, upstream_layer: str, upstream_task_id: str):
-    """validate_run, then on scheduled runs an ExternalTaskSensor on the upstream layer, then migrations.
+def start_gate(layer: str, upstream_layer: str, upstream_task_id: str):
+    """The task group ``start``: validate_run, then on scheduled runs an ExternalTaskSensor on the upstream
+    layer, then migrations. Returns the group, to set downstream work after it.
 
     Manual runs (UI, REST API, CLI, ``complete`` chaining) skip the sensor: their logical date
     matches no scheduled upstream run, and in Airflow 3 it may be null.
     """
     from airflow.providers.standard.operators.empty import EmptyOperator
     from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
-    from airflow.sdk import get_current_context, task
+    from airflow.sdk import TaskGroup, get_current_context, task
+
+    settings = get_settings()
 
     @task.branch(task_id="choose_start")
     def choose_start(validated: dict) -> str:
         """Scheduled runs wait for the upstream layer; manual runs go straight to work."""
-        return f"wait_for_{upstream_layer}" if is_scheduled(get_current_context()["dag_run"]) else "manual_run"
+        branch = f"wait_for_{upstream_layer}" if is_scheduled(get_current_context()["dag_run"]) else "manual_run"
+        return f"start.{branch}"
 
-    wait = ExternalTaskSensor(
-        task_id=f"wait_for_{upstream_layer}",
-        external_dag_id=DAG_IDS[upstream_layer],
-        external_task_id=upstream_task_id,
-        execution_delta=CHAIN_DELTA,
-        allowed_states=["success"],
-        failed_states=["failed", "upstream_failed"],
-        # Deferred to the triggerer: no worker slot is held while waiting, and no reschedule race.
-        deferrable=True,
-        poke_interval=SENSOR_POKE_INTERVAL.total_seconds(),
-        timeout=SENSOR_TIMEOUT.total_seconds(),
-        doc_md=f"Waits for the same day's scheduled `{DAG_IDS[upstream_layer]}.{upstream_task_id}`; "
-        "fails as soon as it failed.",
-    )
-    manual_run = EmptyOperator(task_id="manual_run", doc_md="Manual runs do not wait for an upstream run.")
-    migrate = migrate_task()
-    choose_start(validate_task(layer)) >> [wait, manual_run] >> migrate
-    return migrate
+    with TaskGroup("start", tooltip=f"validate the run; scheduled runs wait for {upstream_layer}") as group:
+        wait = ExternalTaskSensor(
+            task_id=f"wait_for_{upstream_layer}",
+            external_dag_id=DAG_IDS[upstream_layer],
+            external_task_id=upstream_task_id,
+            execution_delta=CHAIN_DELTA,
+            allowed_states=["success"],
+            failed_states=["failed", "upstream_failed"],
+            # Deferred to the triggerer: no worker slot is held while waiting, and no reschedule race.
+            deferrable=True,
+            poke_interval=settings.sensor_poke_seconds,
+            timeout=settings.sensor_timeout_seconds,
+            doc_md=f"Waits for the same day's scheduled `{DAG_IDS[upstream_layer]}.{upstream_task_id}`; "
+            "fails as soon as it failed.",
+        )
+        manual_run = EmptyOperator(task_id="manual_run", doc_md="Manual runs do not wait for an upstream run.")
+        choose_start(validate_task(layer)) >> [wait, manual_run] >> migrate_task()
+    return group
+
+
+def layer_steps(layer: str, **task_kwargs) -> dict:
+    """One ``LayerSQLOperator`` per registry table of ``layer``, wired as the registry's dependencies say.
+
+    Returns the tasks by table name. ``task_kwargs`` go to every task (e.g. a trigger rule).
+    """
+    from elgoose.operators import LayerSQLOperator
+
+    steps = {}
+    for table in registry.tables(layer):
+        steps[table.name] = LayerSQLOperator(
+            layer=layer,
+            name=table.name,
+            method=table.method,
+            doc_md=f"Builds `{table.qualified_name}` ({table.description}) from `include/sql/{table.sql_file}` "
+            "as one transaction.",
+            **task_kwargs,
+        )
+        for upstream in table.upstream:
+            steps[upstream] >> steps[table.name]
+    return steps
+
+
+def roots(steps: dict) -> list:
+    """The steps no other step of the layer feeds."""
+    return [task for task in steps.values() if not any(u in steps.values() for u in task.upstream_list)]
+
+
+def leaves(steps: dict) -> list:
+    """The steps that feed no other step of the layer."""
+    return [task for task in steps.values() if not any(d in steps.values() for d in task.downstream_list)]
 
 
 def complete_chain(next_layer: str):

@@ -1,12 +1,10 @@
-"""The ElGoose API methods pulled into bronze, and how each record's natural key is read.
-
-To add an endpoint: add it here, add its table to a new migration under
-``include/sql/migrations/``, and (for silver) a ``include/sql/silver/<table>.sql``.
-"""
+"""The ElGoose API methods pulled into bronze (the registry's bronze tables), and how a record's key is read."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from elgoose import registry
 
 
 @dataclass(frozen=True)
@@ -31,21 +29,5 @@ class Endpoint:
         return "|".join(parts)
 
 
-ENDPOINTS: dict[str, Endpoint] = {
-    e.method: e
-    for e in (
-        Endpoint("venues", ("venue_id",)),
-        Endpoint("shows", ("show_id",)),
-        Endpoint("songs", ("id",)),
-        Endpoint("setlists", ("uniqueid",)),
-        Endpoint("latest", ("uniqueid",)),
-        Endpoint("jamcharts", ("uniqueid",)),
-        # appearances have no row id: a person appears at a show in a role
-        Endpoint("appearances", ("show_id", "person_id", "appearance_type")),
-        Endpoint("links", ("link_id",)),
-        Endpoint("uploads", ("id",)),
-        # metadata's shape is unverified upstream; its rows are keyed by content alone
-        Endpoint("metadata", ()),
-    )
-}
-METHODS: tuple[str, ...] = tuple(ENDPOINTS)
+ENDPOINTS: dict[str, Endpoint] = {t.name: Endpoint(t.name, t.key) for t in registry.tables("bronze")}
+METHODS: tuple[str, ...] = registry.METHODS

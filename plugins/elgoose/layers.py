@@ -1,86 +1,67 @@
-"""Silver and gold steps: which SQL file builds which table, in what order, with which values."""
+"""Whole layers in one process, step by step in the registry's order: the local runner, ``airflow dags test``'s
+in-task layers, the tests and the benchmark. (The DAGs run the same steps as separate tasks.)"""
 
 from __future__ import annotations
 
-import os
+from typing import Any
 
 import psycopg
 
-from elgoose import settings
-from elgoose.sql import run_sql_file
-from elgoose.warehouse import track_step
-
-# Dependency order of silver; the tables in the last group only need setlists and earlier.
-SILVER_ORDER: tuple[str, ...] = ("venues", "shows", "songs", "setlists")
-SILVER_AFTER_SETLISTS: tuple[str, ...] = (
-    "appearances",
-    "people",
-    "links",
-    "uploads",
-    "metadata",
-    "latest",
-    "jamcharts",
-)
-SILVER_TABLES: tuple[str, ...] = SILVER_ORDER + SILVER_AFTER_SETLISTS
-
-# Upstream deletions larger than this fraction of a table are refused as an upstream fault.
-MAX_DELETE_FRACTION = float(os.environ.get("ELGOOSE_MAX_DELETE_FRACTION", "0.25"))
-MIN_ROWS_FOR_DELETE_GUARD = int(os.environ.get("ELGOOSE_MIN_ROWS_FOR_DELETE_GUARD", "20"))
+from elgoose import registry
+from elgoose.quality import run_quality_checks
+from elgoose.status import raise_if_connection_lost
+from elgoose.steps import run_step, step_names
 
 
-def silver_parameters(run_id: str | None, force_reprocess: bool = False) -> dict:
+def run_layer(conn: psycopg.Connection, layer: str, *, run_id: str | None = None, force_reprocess: bool = False):
+    """Every step of ``layer`` in registry order, in this process; stops at the first failure."""
+    if layer == "gold":
+        return run_gold(conn, run_id=run_id)
     return {
-        "run_id": run_id,
-        "force_reprocess": bool(force_reprocess),
-        "max_delete_fraction": MAX_DELETE_FRACTION,
-        "min_rows_for_delete_guard": MIN_ROWS_FOR_DELETE_GUARD,
+        name: run_step(conn, layer, name, run_id=run_id, force_reprocess=force_reprocess) for name in step_names(layer)
     }
 
 
-def gold_params() -> dict:
-    """Fixed template params of the gold SQL (settings, never run conf)."""
-    return {"artist_id": settings.ARTIST_ID, "bustout_min_gap": settings.BUSTOUT_MIN_GAP}
+class GoldRefreshBusy(RuntimeError):
+    """Another gold refresh holds the build schema; this one did nothing."""
 
 
-def counts_to_status(counts: dict | None) -> dict:
-    counts = dict(counts or {})
-    return {
-        "records_processed": counts.pop("processed", 0),
-        "records_inserted": counts.pop("inserted", None),
-        "records_updated": counts.pop("updated", None),
-        "records_unchanged": counts.pop("unchanged", None),
-        "records_deleted": counts.pop("deleted", None),
-        "records_rejected": counts.pop("rejected", None),
-        "details": counts or None,
-    }
+GOLD_REFRESH_LOCK = "elgoose:gold:refresh"
 
 
-def run_silver_table(
-    conn: psycopg.Connection, table: str, *, run_id: str | None = None, force_reprocess: bool = False
-) -> dict:
-    """Run ``include/sql/silver/<table>.sql`` as one transaction, recorded in processing_status."""
-    if table not in SILVER_TABLES:
-        raise ValueError(f"unknown silver table {table!r}")
-    with track_step(conn, "silver", table, run_id) as step:
-        rows = run_sql_file(conn, f"silver/{table}.sql", silver_parameters(run_id, force_reprocess))
-        counts = rows[-1][0] if rows else {}
-        step.update(**counts_to_status(counts))
-        return counts
+def run_gold(conn: psycopg.Connection, *, run_id: str | None = None) -> dict[str, int]:
+    """Every gold step in order in this process; the rows built per step. Stops at the first failure.
+
+    Refreshes share the build schema gold_next, so a second one started while another runs in this way
+    exits at once with a clear message instead of dropping the first one's build. (The gold DAG, whose
+    steps are separate tasks, runs one refresh at a time with max_active_runs=1.)
+    """
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select pg_try_advisory_lock(hashtextextended(%s, 0))", (GOLD_REFRESH_LOCK,))
+            locked = cur.fetchone()[0]
+    except psycopg.OperationalError as exc:
+        raise_if_connection_lost(conn, f"gold refresh of run {run_id}", exc)
+        raise
+    if not locked:
+        raise GoldRefreshBusy("another gold refresh is running on this warehouse; not starting a second one")
+    try:
+        return {step: _rows_built(run_step(conn, "gold", step, run_id=run_id)) for step in registry.GOLD_STEPS}
+    finally:
+        if not conn.broken:  # a lost session has released its lock already; the step's error says why
+            with conn.cursor() as cur:
+                cur.execute("select pg_advisory_unlock(hashtextextended(%s, 0))", (GOLD_REFRESH_LOCK,))
 
 
-def run_silver(conn: psycopg.Connection, *, run_id: str | None = None, force_reprocess: bool = False) -> dict:
-    return {t: run_silver_table(conn, t, run_id=run_id, force_reprocess=force_reprocess) for t in SILVER_TABLES}
+def _rows_built(result: Any) -> int:
+    return int(result.get("processed", 0)) if isinstance(result, dict) else 0
 
 
 def run_layers(conn: psycopg.Connection, layers: list[str], *, run_id: str | None = None) -> dict:
-    """Run whole layers in order in this process (``airflow dags test`` of mode ``complete``)."""
-    from elgoose.gold import run_gold
-    from elgoose.quality import run_quality_checks
-
-    def silver_with_gates(conn, run_id):
-        counts = run_silver(conn, run_id=run_id)
-        run_quality_checks(conn, run_id=run_id)
-        return counts
-
-    runners = {"silver": silver_with_gates, "gold": run_gold}
-    return {layer: runners[layer](conn, run_id=run_id) for layer in layers}
+    """Whole layers in order in this process (``airflow dags test`` of mode ``complete``); silver's gates after it."""
+    results = {}
+    for layer in layers:
+        results[layer] = run_layer(conn, layer, run_id=run_id)
+        if layer == "silver":
+            run_quality_checks(conn, run_id=run_id)
+    return results

@@ -2,94 +2,59 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.sdk import BaseOperator
 
-from elgoose import settings
-from elgoose.sql import render_sql
-from elgoose.warehouse import track_step, warehouse_connection
+from elgoose.settings import SQL_DIR
 
 
-class LayerSQLOperator(SQLExecuteQueryOperator):
-    """Run one ``include/sql/<layer>/<table>.sql`` as one transaction and record it in processing_status.
+class LayerSQLOperator(BaseOperator):
+    """Run one ``include/sql/<layer>/<name>.sql`` as one transaction and record it in processing_status.
 
-    The file is rendered with fixed template params from settings (never with run conf), and
-    values reach it only as bind parameters built at run time by ``parameters_factory``.
-    The last statement returns the step's counts as one JSON object.
+    It calls ``elgoose.steps.run_step``, as every other caller does: the file is rendered with fixed template
+    params from settings (never with run conf), values reach it only as bind parameters, and its last statement
+    returns the step's counts, which become this task's XCom. ``method``: the API method the step reads; the
+    task is skipped when the run's ``endpoints`` Param names others.
     """
 
-    template_fields = ()
-    template_ext = ()
     ui_color = "#e8f4ea"
 
-    def __init__(
-        self,
-        *,
-        layer: str,
-        table: str,
-        template_params: Callable[[], dict[str, Any]] | None = None,
-        parameters_factory: Callable[[dict], dict] | None = None,
-        source_method: str | None = None,
-        **kwargs,
-    ):
-        kwargs.setdefault("task_id", table)
-        super().__init__(
-            sql=f"{layer}/{table}.sql",
-            conn_id=settings.WAREHOUSE_CONN_ID,
-            split_statements=True,
-            return_last=True,
-            autocommit=False,
-            **kwargs,
-        )
+    def __init__(self, *, layer: str, name: str, method: str | None = None, **kwargs):
+        kwargs.setdefault("task_id", name)
+        kwargs.setdefault("doc_md", f"Runs `include/sql/{layer}/{name}.sql` as one transaction.")
+        super().__init__(**kwargs)
         self.layer = layer
-        self.table = table
-        self.template_params = template_params
-        self.parameters_factory = parameters_factory
-        self.source_method = source_method
+        self.name = name
+        self.method = method
+        if not (SQL_DIR / layer / f"{name}.sql").is_file():
+            raise ValueError(f"{layer} step {name!r} has no SQL file include/sql/{layer}/{name}.sql")
 
     def execute(self, context):
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from elgoose.layers import counts_to_status
+        from elgoose.connections import warehouse_connection
+        from elgoose.steps import run_step
 
         selected = context["params"].get("endpoints") or []
-        if self.source_method and selected and self.source_method not in selected:
-            raise AirflowSkipException(f"{self.source_method} is not among the selected endpoints {selected}")
-
-        template = f"{self.layer}/{self.table}.sql"
-        self.sql = render_sql(template, **(self.template_params() if self.template_params else {}))
-        self.parameters = self.parameters_factory(context) if self.parameters_factory else None
-        with (
-            warehouse_connection() as status_conn,
-            track_step(status_conn, self.layer, self.table, context["run_id"]) as step,
-        ):
-            rows = super().execute(context)
-            counts = _last_json(rows)
-            step.update(**counts_to_status(counts))
-        self.log.info("%s.%s: %s", self.layer, self.table, counts)
+        if self.method and selected and self.method not in selected:
+            raise AirflowSkipException(f"{self.method} is not among the selected endpoints {selected}")
+        with warehouse_connection() as conn:
+            counts = run_step(
+                conn,
+                self.layer,
+                self.name,
+                run_id=context["run_id"],
+                force_reprocess=context["params"].get("force_reprocess", False),
+            )
+        self.log.info("%s.%s: %s", self.layer, self.name, counts)
         return counts
-
-
-def _last_json(rows) -> dict:
-    """The step's counts from the last statement's single value: a JSON object, or a row count."""
-    value = rows
-    while isinstance(value, (list, tuple)) and value:
-        value = value[-1]
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return {"processed": value}
-    return {}
 
 
 class RunNextLayerOperator(TriggerDagRunOperator):
     """Trigger the next layer's DAG and wait for it (mode ``complete``).
 
     Under ``airflow dags test`` no scheduler runs a triggered DAG, so waiting would never end.
-    There the remaining layers run in this task instead: the same SQL files in the same order,
+    There the remaining layers run in this task instead: the same steps in the same order,
     recorded in ``processing_status`` under this run's id.
     """
 
@@ -99,6 +64,7 @@ class RunNextLayerOperator(TriggerDagRunOperator):
         return super().execute(context)
 
     def _run_inline(self, context):
+        from elgoose.connections import warehouse_connection
         from elgoose.layers import run_layers
 
         layers = ["silver", "gold"] if self.trigger_dag_id.endswith("silver") else ["gold"]

@@ -1,8 +1,7 @@
 """Render and run the templated SQL under ``include/sql/``.
 
-The DAGs run these files through ``LayerSQLOperator`` (a ``SQLExecuteQueryOperator``);
-tests and the local runner use ``run_sql_file``. Both render with the same Jinja search
-path and split statements the same way, and both run a whole file as one transaction.
+Every caller runs a step through ``elgoose.steps.run_step``, which renders with ``render_sql`` and
+runs the whole file as one transaction with ``run_script``.
 """
 
 from __future__ import annotations
@@ -14,13 +13,13 @@ import jinja2
 import psycopg
 import sqlparse
 
-from elgoose import settings
+from elgoose.settings import SQL_DIR
 
 
 @functools.cache
 def jinja_env() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(settings.SQL_DIR)),
+        loader=jinja2.FileSystemLoader(str(SQL_DIR)),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )

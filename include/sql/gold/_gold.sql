@@ -9,14 +9,11 @@
 
   Each file runs as one transaction in its own session: nothing but gold_next is shared between steps.
   Values reach the SQL only as fixed template params from settings (params.artist_id,
-  params.bustout_min_gap, params.reader_role), rendered as literals. No bind parameters (and so no
+  params.bustout_min_gap, params.reader_role), rendered as literals, and the registry's list of gold tables
+  (params.gold_tables: what publish.sql expects to find complete in gold_next). No bind parameters (and so no
   percent signs) anywhere in gold. Text tie-breaks use collate "C" so that the order does not depend on
   the server's locale.
 -#}
-
-{#- The tables publish.sql expects to find complete in gold_next, in build order. -#}
-{% set gold_tables = ['song_performances', 'song_stats', 'show_summary', 'venue_stats', 'year_stats',
-                      'tour_stats', 'segues'] %}
 
 {#- One text key per song: the catalogue id, or the decoded name of a free-text song (song_id NULL). -#}
 {% macro song_key(alias) -%}

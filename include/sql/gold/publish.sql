@@ -8,9 +8,7 @@
 -- step; a broken helper function), the transaction rolls back and the previous gold stays in place.
 -- Reader grants: usage on schema gold and select on its tables and views to the role
 -- '{{ params.reader_role }}' when that setting is not empty and the role exists; skipped otherwise.
--- Rows built: the rows of all published gold tables.
-{% from 'gold/_gold.sql' import gold_tables %}
-
+-- Rows built: the rows of all published gold tables (params.gold_tables, the registry's).
 select pg_advisory_xact_lock(hashtextextended('elgoose:gold:publish', 0));
 
 do $$
@@ -21,7 +19,7 @@ begin
         raise exception 'gold publish: schema gold_next does not exist (run gold/prepare.sql and the build steps first)';
     end if;
     select string_agg(t, ', ' order by t) into missing
-      from unnest(array[{% for t in gold_tables %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %}]) t
+      from unnest(array[{% for t in params.gold_tables %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %}]) t
      where to_regclass('gold_next.' || t) is null;
     if missing is not null then
         raise exception using message = 'gold publish: gold_next is incomplete, missing table(s): ' || missing;
@@ -96,5 +94,5 @@ select count(*) from gold.on_this_day(1, 1);
 
 drop schema if exists gold_previous cascade;
 
-select {% for t in gold_tables %}(select count(*) from gold.{{ t }}){% if not loop.last %}
+select {% for t in params.gold_tables %}(select count(*) from gold.{{ t }}){% if not loop.last %}
      + {% endif %}{% endfor %} as rows_built

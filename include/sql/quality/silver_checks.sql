@@ -10,12 +10,11 @@ create temporary table _checks (
 ) on commit drop;
 
 -- Row counts within a tolerance of the last run's: a table that suddenly lost most of its rows is a fault.
+-- The tables are the registry's silver tables with row_count_gate (tables replaced each run have none).
 with current_counts as (
-    select 'silver.venues' as table_name, count(*) as n from silver.venues
-    union all select 'silver.shows', count(*) from silver.shows
-    union all select 'silver.songs', count(*) from silver.songs
-    union all select 'silver.setlists', count(*) from silver.setlists
-    union all select 'silver.jamcharts', count(*) from silver.jamcharts
+    {%- for table in params.row_count_tables %}
+    {% if not loop.first %}union all {% endif %}select 'silver.{{ table }}' as table_name, count(*) as n from silver.{{ table }}
+    {%- endfor %}
 ),
 previous_counts as (
     select distinct on (check_name) check_name, observed

@@ -13,7 +13,6 @@ says so to the browser too.
 
 # No `from __future__ import annotations` here: FastAPI reads the dependencies' annotations at run time, and
 # Airflow's GetUserDep is imported inside a function, where a string annotation could not be resolved.
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -22,14 +21,14 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from elgoose.registry import DAG_IDS as LAYER_DAG_IDS
+from elgoose.registry import table
+from elgoose.settings import get_settings
 from elgoose.ui import chart, queries
 from elgoose.ui.database import ReadOnlyPool, WarehouseUnavailable
-from elgoose.ui.tables import LAYERS, table
 
 HERE = Path(__file__).resolve().parent
-DAG_IDS = tuple(f"elgoose_{layer}" for layer in LAYERS)
-STALE_SETTING = "ELGOOSE_UI_STALE_AFTER_HOURS"
-DEFAULT_STALE_AFTER_HOURS = 26.0  # a daily schedule plus two hours of slack
+DAG_IDS = tuple(LAYER_DAG_IDS.values())
 MAX_ID_CHARS = 250
 STATIC_FILES = {
     "warehouse.css": "text/css; charset=utf-8",
@@ -71,12 +70,9 @@ def airflow_reader_dependency():
 
 
 def stale_after() -> timedelta:
-    raw = os.environ.get(STALE_SETTING) or ""
-    try:
-        hours = float(raw) if raw else DEFAULT_STALE_AFTER_HOURS
-    except ValueError as exc:
-        raise ValueError(f"setting {STALE_SETTING} must be a number of hours, got {raw!r}") from exc
-    return timedelta(hours=hours)
+    """A layer whose last completed run is older is marked red (ELGOOSE_UI_STALE_AFTER_HOURS; default 26:
+    a daily schedule plus two hours of slack)."""
+    return timedelta(hours=get_settings().ui_stale_after_hours)
 
 
 def _age(value: timedelta | None) -> str:

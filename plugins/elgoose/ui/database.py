@@ -10,7 +10,6 @@ server that trusts local connections (the embedded one, tests) no password is ne
 
 from __future__ import annotations
 
-import os
 import queue
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,9 +18,10 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from elgoose.settings import WAREHOUSE_CONN_ID, get_settings
+
 UI_ROLE = "elgoose_ui"
 PASSWORD_SETTING = "ELGOOSE_UI_PASSWORD"
-WAREHOUSE_CONN_ID = "elgoose_warehouse"
 # Connection keywords the page takes over from the warehouse connection's extras (TLS and timeouts).
 _EXTRA_KEYWORDS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout")
 
@@ -36,7 +36,7 @@ def configure_ui_role(conn: psycopg.Connection) -> bool:
     Called by the migration runner after the migrations: the role exists from V006 on. The plain text
     never reaches the server (nor its statement log).
     """
-    password = os.environ.get(PASSWORD_SETTING)
+    password = get_settings().ui_password
     if not password:
         return False
     with conn.cursor() as cur:
@@ -68,7 +68,7 @@ def ui_conninfo(conn_id: str = WAREHOUSE_CONN_ID) -> str:
         port=warehouse.port or 5432,
         dbname=warehouse.schema or "postgres",
         user=UI_ROLE,
-        password=os.environ.get(PASSWORD_SETTING) or None,
+        password=get_settings().ui_password or None,
         application_name="elgoose-warehouse-ui",
         **keywords,
     )

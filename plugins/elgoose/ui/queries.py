@@ -1,6 +1,6 @@
 """The Warehouse page's queries: fixed SQL, values only as bind parameters, run as the role ``elgoose_ui``.
 
-Nothing from a request becomes SQL: table names arrive here only after ``tables.table()`` found them in
+Nothing from a request becomes SQL: table names arrive here only after ``registry.table()`` found them in
 the registry, and even then they are bound as values (compared with a column), never as identifiers.
 Every query is bounded (a LIMIT, or the newest rows of an indexed table) so the page stays fast however
 long ``processing_status`` grows.
@@ -12,7 +12,8 @@ from datetime import timedelta
 
 import psycopg
 
-from elgoose.ui.tables import LAYERS, WarehouseTable, all_tables
+from elgoose import registry
+from elgoose.registry import LAYERS, Table
 
 STEPS_SHOWN = 50
 RUNS_CHARTED = 30
@@ -205,14 +206,19 @@ def freshness(conn: psycopg.Connection, stale_after: timedelta) -> list[dict]:
     return rows
 
 
-def registry_tables(conn: psycopg.Connection, tables: tuple[WarehouseTable, ...] | None = None) -> list[dict]:
-    tables = tables or all_tables()
+def all_tables() -> tuple[Table, ...]:
+    """Every table of the registry: bronze, silver, gold, each layer in its dependency order."""
+    return tuple(t for layer in LAYERS for t in registry.tables(layer))
+
+
+def registry_tables(conn: psycopg.Connection) -> list[dict]:
+    tables = all_tables()
     return _all(
         conn,
         TABLES_SQL,
         {
             "layers": [t.layer for t in tables],
-            "schemas": [t.schema for t in tables],
+            "schemas": [registry.SCHEMAS[t.layer] for t in tables],
             "names": [t.name for t in tables],
         },
     )
@@ -230,11 +236,11 @@ def rejects_and_deletions(conn: psycopg.Connection) -> dict[str, list[dict]]:
     return {"rejects": _all(conn, REJECTS_SUMMARY_SQL), "deletions": _all(conn, DELETIONS_SUMMARY_SQL)}
 
 
-def rejects(conn: psycopg.Connection, table: WarehouseTable, limit: int = DRILL_DOWN_ROWS) -> list[dict]:
+def rejects(conn: psycopg.Connection, table: Table, limit: int = DRILL_DOWN_ROWS) -> list[dict]:
     return _all(conn, REJECTS_SQL, {"table": table.name, "limit": limit})
 
 
-def deletions(conn: psycopg.Connection, table: WarehouseTable, limit: int = DRILL_DOWN_ROWS) -> list[dict]:
+def deletions(conn: psycopg.Connection, table: Table, limit: int = DRILL_DOWN_ROWS) -> list[dict]:
     return _all(conn, DELETIONS_SQL, {"table": table.name, "limit": limit})
 
 

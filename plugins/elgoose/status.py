@@ -1,138 +1,22 @@
-"""The warehouse side: connections, versioned migrations, locks and ``processing_status``."""
+"""``processing_status``: every step of every layer records its start, its outcome and its counts.
+
+A step's row names the database session that runs it, so a step whose process died is found and marked
+'abandoned' by the next step; a step whose connection broke fails as ``WarehouseConnectionLost``.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 import orjson
 import psycopg
 
-from elgoose import settings
-
 log = logging.getLogger(__name__)
-
-_MIGRATION_NAME = re.compile(r"^V(\d{3,})__([a-z0-9_]+)\.sql$")
-
-
-def warehouse_connection(conn_id: str = settings.WAREHOUSE_CONN_ID) -> psycopg.Connection:
-    """An autocommit psycopg 3 connection to the warehouse from the Airflow connection."""
-    from airflow.providers.postgres.hooks.postgres import PostgresHook
-
-    conn = PostgresHook(postgres_conn_id=conn_id).get_conn()
-    conn.autocommit = True
-    return conn
-
-
-def advisory_xact_lock(conn: psycopg.Connection, name: str) -> None:
-    """Serialise work on ``name`` until the current transaction ends."""
-    with conn.cursor() as cur:
-        cur.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"elgoose:{name}",))
-
-
-# --- migrations -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Migration:
-    version: str
-    name: str
-    path: Path
-
-    @property
-    def checksum(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
-
-
-def discover_migrations(directory: Path = settings.MIGRATIONS_DIR) -> list[Migration]:
-    found = []
-    for path in sorted(directory.glob("*.sql")):
-        match = _MIGRATION_NAME.match(path.name)
-        if not match:
-            raise ValueError(f"migration file {path.name} is not named V<NNN>__<name>.sql")
-        found.append(Migration(match.group(1), match.group(2), path))
-    versions = [m.version for m in found]
-    if len(set(versions)) != len(versions):
-        raise ValueError(f"duplicate migration versions in {directory}")
-    return found
-
-
-def migrate(conn: psycopg.Connection, directory: Path = settings.MIGRATIONS_DIR) -> list[str]:
-    """Apply pending migrations in order, each exactly once and in its own transaction.
-
-    An applied migration whose file has since changed is an error: migrations are
-    append-only, so a change must be a new file. Returns the versions applied now.
-    """
-    applied_now = []
-    with conn.transaction():
-        advisory_xact_lock(conn, "migrations")
-        with conn.cursor() as cur:
-            cur.execute(
-                """create table if not exists public.schema_migrations (
-                       version     text primary key,
-                       name        text not null,
-                       checksum    text not null,
-                       applied_at  timestamptz not null default now())"""
-            )
-            cur.execute("select version, checksum from public.schema_migrations")
-            applied = dict(cur.fetchall())
-        for migration in discover_migrations(directory):
-            if migration.version in applied:
-                if applied[migration.version] != migration.checksum:
-                    raise RuntimeError(
-                        f"migration V{migration.version}__{migration.name} was changed after it was applied; "
-                        "add a new migration instead of editing an applied one"
-                    )
-                continue
-            log.info("applying migration V%s__%s", migration.version, migration.name)
-            with conn.transaction(), conn.cursor() as cur:
-                cur.execute(migration.path.read_text())
-                cur.execute(
-                    "insert into public.schema_migrations (version, name, checksum) values (%s, %s, %s)",
-                    (migration.version, migration.name, migration.checksum),
-                )
-            applied_now.append(migration.version)
-        configure_reader_role(conn)
-        from elgoose.ui.database import configure_ui_role
-
-        configure_ui_role(conn)  # the Warehouse page's read-only role (V006): its password, when configured
-    return applied_now
-
-
-def configure_reader_role(conn: psycopg.Connection) -> None:
-    """Make sure the chatbot's read-only role exists; give it a login when a password is configured.
-
-    The password is sent as a SCRAM verifier computed here, so the plain text never reaches the
-    server (nor its statement log).
-    """
-    from psycopg import sql
-
-    role = settings.chatbot_role()
-    if not role:
-        return
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]{0,62}", role):
-        raise ValueError(f"setting ELGOOSE_CHATBOT_ROLE must be a plain role name, got {role!r}")
-    with conn.cursor() as cur:
-        cur.execute("select 1 from pg_roles where rolname = %s", (role,))
-        if cur.fetchone() is None:
-            cur.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
-        password = os.environ.get("ELGOOSE_CHATBOT_PASSWORD")
-        if password:
-            verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
-            cur.execute(
-                sql.SQL("alter role {} with login password {}").format(sql.Identifier(role), sql.Literal(verifier))
-            )
-
-
-# --- processing_status ------------------------------------------------------------------
 
 
 @dataclass

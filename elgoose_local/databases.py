@@ -1,4 +1,4 @@
-"""A real PostgreSQL for tests and local runs: the one named by ELGOOSE_TEST_DATABASE_URL, else embedded.
+"""Throwaway warehouses for tests and the benchmark, on the server ELGOOSE_TEST_DATABASE_URL names (else embedded).
 
 Each test gets a fresh database cloned from a template that already has every migration
 applied, so tests never share state and never pay for migrations twice.
@@ -14,6 +14,8 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from elgoose_local import embedded_pg
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -21,12 +23,7 @@ def server_conninfo() -> str:
     url = os.environ.get("ELGOOSE_TEST_DATABASE_URL")
     if url:
         return make_conninfo(url)
-    import pgserver
-
-    data_dir = ROOT / ".local" / "test-pgdata"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir, cleanup_mode=None)
-    return make_conninfo(server.get_uri())
+    return make_conninfo(embedded_pg.server_uri(ROOT / ".local" / "test-pgdata"))
 
 
 def with_dbname(conninfo: str, dbname: str) -> str:
@@ -59,10 +56,7 @@ def _migrations_digest() -> str:
 
 def template_database(server: str) -> str:
     """Create (once per migration set) a template database with all migrations applied."""
-    import sys
-
-    sys.path.insert(0, str(ROOT / "plugins"))
-    from elgoose.warehouse import migrate
+    from elgoose.migrations import migrate
 
     name = f"elgoose_tpl_{_migrations_digest()}"
     with psycopg.connect(server, autocommit=True) as admin:

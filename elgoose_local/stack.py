@@ -1,7 +1,10 @@
-"""Airflow's own components on loopback: api-server, scheduler, dag-processor, triggerer.
+"""Airflow on loopback for local use: the one environment every local Airflow command gets, and the stack.
 
-Used by ``make airflow`` (a local UI) and by the end-to-end tests. The metadata database is a
-PostgreSQL database (SQLite cannot take four processes writing at once); login is the
+``airflow_env`` is the environment of every Airflow command this project starts locally (``make run``'s
+``airflow dags test``, ``make airflow``, the end-to-end tests, the benchmark): the project's DAGs and
+plugins folders, no examples, DAGs unpaused, and the two connections. ``AirflowStack`` runs Airflow's own
+components (api-server, scheduler, dag-processor, triggerer) on loopback with it. The metadata database is
+a PostgreSQL database (SQLite cannot take four processes writing at once); login is the
 SimpleAuthManager's, with a user and password this module sets.
 """
 
@@ -15,11 +18,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+from elgoose.settings import PROJECT_ROOT
+
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 COMPONENTS = {
     "api-server": ["api-server"],
@@ -27,6 +32,74 @@ COMPONENTS = {
     "dag-processor": ["dag-processor"],
     "triggerer": ["triggerer"],
 }
+DAG_IDS = ("elgoose_bronze", "elgoose_silver", "elgoose_gold")
+
+
+def airflow_env(
+    home: Path,
+    *,
+    warehouse_conn: str | None = None,
+    api_url: str | None = None,
+    base: Mapping[str, str] | None = None,
+    **overrides: str,
+) -> dict[str, str]:
+    """The environment of a local Airflow command: ``base`` (default: this process's) plus the project's folders.
+
+    ``warehouse_conn`` (an Airflow connection URI or JSON) and ``api_url`` (the ElGoose base URL) become the
+    connections ``elgoose_warehouse`` and ``elgoose_api``; ``overrides`` are set last.
+    """
+    env = dict(os.environ if base is None else base)
+    env["AIRFLOW_HOME"] = str(home)
+    env["AIRFLOW__CORE__DAGS_FOLDER"] = str(PROJECT_ROOT / "dags")
+    env["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(PROJECT_ROOT / "plugins")
+    env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    env.setdefault("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "False")
+    env.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
+    if warehouse_conn is not None:
+        env["AIRFLOW_CONN_ELGOOSE_WAREHOUSE"] = warehouse_conn
+    if api_url is not None:
+        env["AIRFLOW_CONN_ELGOOSE_API"] = json.dumps({"conn_type": "http", "host": api_url})
+    env.update(overrides)
+    return env
+
+
+def run_airflow(env: Mapping[str, str], *args: str, log_file: Path | None = None, timeout: float | None = None):
+    """Run ``airflow <args>`` with ``env`` from the project root; its output goes to ``log_file`` or is returned.
+
+    Returns the ``CompletedProcess`` (text output captured when there is no log file).
+    """
+    command = [AIRFLOW, *args]
+    if log_file is None:
+        return subprocess.run(command, env=dict(env), cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout)
+    with open(log_file, "w") as out:
+        return subprocess.run(
+            command, env=dict(env), cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT, timeout=timeout
+        )
+
+
+def dags_test(env: Mapping[str, str], dag_id: str, conf: dict, *, log_file: Path | None = None, timeout: float = 300):
+    """``airflow dags test DAG -c CONF``: one run of the DAG in this process tree, no scheduler needed."""
+    return run_airflow(env, "dags", "test", dag_id, "-c", json.dumps(conf), log_file=log_file, timeout=timeout)
+
+
+def migrate_metadata(env: Mapping[str, str], log_file: Path | None = None) -> None:
+    """``airflow db migrate`` for the metadata database ``env`` names; raises naming the log when it fails."""
+    result = run_airflow(env, "db", "migrate", log_file=log_file, timeout=600)
+    if result.returncode != 0:
+        where = f"see {log_file}" if log_file else (result.stdout + result.stderr)[-3000:]
+        raise RuntimeError(f"airflow db migrate failed; {where}")
+
+
+def launch_stack(stack: AirflowStack, log=print) -> None:
+    """What ``make airflow`` does with an AirflowStack (tests/test_browser.py too): migrate the metadata
+    database, start the four components, wait until the DAGs are parsed, and unpause them."""
+    log("migrating Airflow's metadata database (airflow db migrate) ...")
+    stack.migrate()
+    log("starting api-server, scheduler, dag-processor and triggerer ...")
+    stack.start()
+    stack.wait_for_dags(list(DAG_IDS))
+    for dag_id in DAG_IDS:
+        stack.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
 
 
 def free_port() -> int:
@@ -61,14 +134,9 @@ class AirflowStack:
         passwords.write_text(json.dumps({user: self.password}))
         passwords.chmod(0o600)
         self.env = {
-            **env,
-            "AIRFLOW_HOME": str(self.home),
+            **airflow_env(self.home, base=env),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
             "AIRFLOW__CORE__EXECUTOR": executor,
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{user}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "AIRFLOW__API__HOST": "127.0.0.1",
@@ -81,18 +149,12 @@ class AirflowStack:
             # A task's first call to the api-server must not time out (5s by default) while the four
             # components and a browser share a busy machine: it fails the task before it starts.
             "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": env.get("AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT") or "30",
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "plugins"), str(ROOT)]),
         }
 
     # --- lifecycle ----------------------------------------------------------------------
 
     def migrate(self) -> None:
-        log = self.home / "db-migrate.log"
-        with open(log, "w") as out:
-            code = subprocess.call([AIRFLOW, "db", "migrate"], env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        if code != 0:
-            raise RuntimeError(f"airflow db migrate failed; see {log}")
+        migrate_metadata(self.env, self.home / "db-migrate.log")
 
     def start(self, timeout: float = 180) -> AirflowStack:
         for name in self.components:
@@ -102,7 +164,7 @@ class AirflowStack:
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                cwd=ROOT,
+                cwd=PROJECT_ROOT,
                 start_new_session=True,
             )
         self.wait_ready(timeout)

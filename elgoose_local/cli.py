@@ -1,9 +1,9 @@
 """Run the ElGoose warehouse locally: embedded Postgres, a project-local Airflow, the three DAGs.
 
-    python scripts/elgoose_local.py run [--offline]   bronze -> silver -> gold with `airflow dags test`
-    python scripts/elgoose_local.py migrate           apply warehouse migrations
-    python scripts/elgoose_local.py airflow [--offline] [--port 8080]  Airflow UI + scheduler until Ctrl-C
-    python scripts/elgoose_local.py env               print the environment the commands use
+    elgoose-local run [--offline]                  bronze -> silver -> gold with `airflow dags test` (make run)
+    elgoose-local migrate                          apply warehouse migrations (make migrate)
+    elgoose-local airflow [--offline] [--port N]   Airflow UI + scheduler until Ctrl-C (make airflow)
+    elgoose-local env                              print the environment the commands use
 
 With AIRFLOW_CONN_ELGOOSE_WAREHOUSE set, that Postgres is the warehouse; otherwise an embedded
 PostgreSQL (pgserver, no system install) keeps its data in .local/warehouse-pgdata.
@@ -15,61 +15,50 @@ import argparse
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parents[1]
-LOCAL = ROOT / ".local"
-AIRFLOW_HOME = LOCAL / "airflow"
-LAYERS = ("bronze", "silver", "gold")
+from elgoose.settings import DEFAULT_API_BASE_URL, PROJECT_ROOT
+from elgoose_local import embedded_pg
+from elgoose_local.console import say
+from elgoose_local.databases import sqlalchemy_url, with_dbname
+from elgoose_local.stack import DAG_IDS, AirflowStack, airflow_env, dags_test, launch_stack, migrate_metadata
+
+LOCAL = PROJECT_ROOT / ".local"
+EMBEDDED_DATA = LOCAL / "warehouse-pgdata"
 OFFLINE_HINT = "make run OFFLINE=1"
-
-sys.path[:0] = [str(ROOT / "plugins"), str(ROOT)]
-
-
-def say(message: str) -> None:
-    print(f"[elgoose] {message}", flush=True)
+FIXTURE_GOLDEN_RECORDS = PROJECT_ROOT / "fake_elgoose" / "fixtures" / "golden_records.json"
 
 
 def embedded_warehouse() -> str:
     """Start (or reuse) the embedded PostgreSQL and return the warehouse as an Airflow connection (JSON)."""
-    import pgserver
-    import psycopg
-
-    data_dir = LOCAL / "warehouse-pgdata"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir, cleanup_mode=None)  # keeps running and keeps its data
-    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_database where datname = 'elgoose'").fetchone():
-            conn.execute("create database elgoose")
-    socket_dir = psycopg.conninfo.conninfo_to_dict(server.get_uri())["host"]
-    return json.dumps({"conn_type": "postgres", "host": socket_dir, "login": "postgres", "schema": "elgoose"})
+    uri = embedded_pg.server_uri(EMBEDDED_DATA)
+    embedded_pg.ensure_database(uri, "elgoose")
+    return json.dumps(
+        {"conn_type": "postgres", "host": embedded_pg.socket_dir(uri), "login": "postgres", "schema": "elgoose"}
+    )
 
 
 def prepare_env(offline_url: str | None = None) -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("AIRFLOW_HOME", str(AIRFLOW_HOME))
-    env["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
-    env["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
-    env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-    env.setdefault("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "False")
-    env.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "plugins"), str(ROOT), env.get("PYTHONPATH")]))
-    if not env.get("AIRFLOW_CONN_ELGOOSE_WAREHOUSE"):
-        env["AIRFLOW_CONN_ELGOOSE_WAREHOUSE"] = embedded_warehouse()
-        say("warehouse: embedded PostgreSQL in .local/warehouse-pgdata (AIRFLOW_CONN_ELGOOSE_WAREHOUSE overrides)")
-    else:
+    """This process's environment plus the local Airflow's; the warehouse is the embedded one unless configured."""
+    user = dict(os.environ)
+    warehouse = user.get("AIRFLOW_CONN_ELGOOSE_WAREHOUSE")
+    if warehouse:
         say("warehouse: AIRFLOW_CONN_ELGOOSE_WAREHOUSE")
-    if offline_url:
-        env["AIRFLOW_CONN_ELGOOSE_API"] = json.dumps({"conn_type": "http", "host": offline_url})
-        env.setdefault("ELGOOSE_GOLDEN_RECORDS", str(ROOT / "fake_elgoose" / "fixtures" / "golden_records.json"))
     else:
-        env.setdefault(
-            "AIRFLOW_CONN_ELGOOSE_API", json.dumps({"conn_type": "http", "host": "https://elgoose.net/api/v2"})
-        )
+        warehouse = embedded_warehouse()
+        say("warehouse: embedded PostgreSQL in .local/warehouse-pgdata (AIRFLOW_CONN_ELGOOSE_WAREHOUSE overrides)")
+    overrides = {}
+    if offline_url:
+        overrides["ELGOOSE_GOLDEN_RECORDS"] = user.get("ELGOOSE_GOLDEN_RECORDS") or str(FIXTURE_GOLDEN_RECORDS)
+    env = airflow_env(
+        Path(user.get("AIRFLOW_HOME") or LOCAL / "airflow"),
+        warehouse_conn=warehouse,
+        api_url=offline_url or (None if user.get("AIRFLOW_CONN_ELGOOSE_API") else DEFAULT_API_BASE_URL),
+        **overrides,
+    )
     os.environ.update(env)
     return env
 
@@ -91,37 +80,32 @@ def preflight(url: str) -> None:
         raise SystemExit(2) from None
 
 
-def run_airflow(env: dict[str, str], *args: str, log_file: Path | None = None) -> int:
-    cmd = [str(Path(sys.executable).parent / "airflow"), *args]
-    if log_file is None:
-        return subprocess.call(cmd, env=env, cwd=ROOT)
-    with open(log_file, "w") as out:
-        return subprocess.call(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-
-
 def ensure_airflow_db(env: dict[str, str]) -> None:
-    AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
-    marker = Path(env["AIRFLOW_HOME"]) / ".metadata-migrated"
+    home = Path(env["AIRFLOW_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    marker = home / ".metadata-migrated"
     from airflow import __version__ as airflow_version
 
     if marker.exists() and marker.read_text() == airflow_version:
         return
-    say("initialising Airflow's metadata database (SQLite in .local/airflow)")
-    log = LOCAL / "airflow-db-migrate.log"
-    if run_airflow(env, "db", "migrate", log_file=log) != 0:
-        raise SystemExit(f"airflow db migrate failed; see {log}")
+    say(f"initialising Airflow's metadata database (SQLite in {home})")
+    try:
+        migrate_metadata(env, LOCAL / "airflow-db-migrate.log")
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
     marker.write_text(airflow_version)
 
 
 def migrate_warehouse() -> list[str]:
-    from elgoose.warehouse import migrate, warehouse_connection
+    from elgoose.connections import warehouse_connection
+    from elgoose.migrations import migrate
 
     with warehouse_connection() as conn:
         return migrate(conn)
 
 
 def summary(since: float) -> None:
-    from elgoose.warehouse import warehouse_connection
+    from elgoose.connections import warehouse_connection
 
     with warehouse_connection() as conn:
         rows = conn.execute(
@@ -165,13 +149,12 @@ def cmd_run(args) -> int:
         say(f"warehouse migrations applied now: {applied or 'none pending'}")
         logs = LOCAL / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        for layer in LAYERS:
-            dag_id = f"elgoose_{layer}"
+        for dag_id in DAG_IDS:
+            mode = dag_id.removeprefix("elgoose_") + "_only"
             t0 = time.time()
-            say(f"running {dag_id} (mode {layer}_only) ...")
+            say(f"running {dag_id} (mode {mode}) ...")
             log_file = logs / f"{dag_id}.log"
-            conf = json.dumps({"mode": f"{layer}_only"})
-            code = run_airflow(env, "dags", "test", dag_id, "-c", conf, log_file=log_file)
+            code = dags_test(env, dag_id, {"mode": mode}, log_file=log_file, timeout=None).returncode
             if code != 0:
                 say(f"{dag_id} failed after {time.time() - t0:.1f}s; its log: {log_file}")
                 summary(started)
@@ -205,19 +188,9 @@ class _Stop(Exception):
 
 def embedded_metadata_url() -> str:
     """A database ``airflow`` in the embedded PostgreSQL (created when missing), as a SQLAlchemy URL."""
-    from urllib.parse import quote
-
-    import pgserver
-    import psycopg
-
-    data_dir = LOCAL / "warehouse-pgdata"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir, cleanup_mode=None)  # the warehouse's instance, kept running
-    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_database where datname = 'airflow'").fetchone():
-            conn.execute("create database airflow")
-    socket_dir = psycopg.conninfo.conninfo_to_dict(server.get_uri())["host"]
-    return f"postgresql+psycopg2://postgres@/airflow?host={quote(socket_dir)}"
+    uri = embedded_pg.server_uri(EMBEDDED_DATA)  # the warehouse's instance, kept running
+    embedded_pg.ensure_database(uri, "airflow")
+    return sqlalchemy_url(with_dbname(uri, "airflow"))
 
 
 def metadata_database(user_env: dict[str, str]) -> str:
@@ -258,27 +231,9 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-DAG_IDS = tuple(f"elgoose_{layer}" for layer in LAYERS)
-
-
-def launch_stack(stack, log=say) -> None:
-    """What ``make airflow`` does with an AirflowStack (tests/test_browser.py too): migrate the metadata
-    database, start the four components, wait until the DAGs are parsed, and unpause them."""
-    log("migrating Airflow's metadata database (airflow db migrate) ...")
-    stack.migrate()
-    log("starting api-server, scheduler, dag-processor and triggerer ...")
-    stack.start()
-    stack.wait_for_dags(list(DAG_IDS))
-    for dag_id in DAG_IDS:
-        stack.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
-
-
 def cmd_airflow(args) -> int:
     """api-server, scheduler, dag-processor and triggerer (AirflowStack) until SIGINT/SIGTERM."""
     import signal
-
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from airflow_stack import AirflowStack
 
     if not port_is_free(args.port):
         say(f"port {args.port} on 127.0.0.1 is taken (another Airflow?); choose one with --port")
@@ -309,7 +264,7 @@ def cmd_airflow(args) -> int:
         home = Path(env["AIRFLOW_HOME"])
         password_file, password = admin_password(home)
         stack = AirflowStack(home, metadata_url, env, port=args.port, user="admin", password=password)
-        launch_stack(stack)
+        launch_stack(stack, log=say)
         say(f"Airflow is up in {time.monotonic() - started:.0f}s: {stack.base_url}")
         say(f"login: admin / {password}   (kept in {password_file})")
         say(f"DAGs unpaused: {', '.join(DAG_IDS)}; component logs: {home}/<component>.log")
