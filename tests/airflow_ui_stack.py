@@ -161,10 +161,10 @@ def ui(mail, pg_server, pg_template, tmp_path_factory):
                 ELGOOSE_SENSOR_TIMEOUT_SECONDS="300",
                 # Only the tests' own runs: today's scheduled runs would compete for the cores and mail.
                 AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
-                ELGOOSE_GOLDEN_RECORDS=str(golden),
                 ELGOOSE_UI_PASSWORD=secrets.token_urlsafe(16),
                 AIRFLOW_CONN_ELGOOSE_ALERTS=alerts_connection(mail.port),
             )
+            env["ELGOOSE_GOLDEN_RECORDS"] = str(golden)  # a copy the alert test may break
             stack = AirflowStack(
                 home, warehouse_db.sqlalchemy_url(warehouse_db.with_dbname(pg_server, metadata_name)), env
             )

@@ -94,7 +94,8 @@ def test_trigger_complete_from_the_form_and_watch_the_grid(page, ui):
             assert state == "success", (dag_id, tasks)
         finished = time.monotonic()
         for dag_id in ("elgoose_gold", "elgoose_silver", "elgoose_bronze"):  # bronze last: its grid is the picture
-            task_ids = [t["task_id"] for t in ui.task_instances(dag_id, runs[dag_id])]
+            # Tasks inside a task group (the start gate: start.<task>) have no cell while the group is collapsed.
+            task_ids = [t["task_id"] for t in ui.task_instances(dag_id, runs[dag_id]) if "." not in t["task_id"]]
             grid_shows_success(page, dag_id, runs[dag_id], task_ids)
         page.screenshot(path=str(SCREENSHOT))
     except BaseException:

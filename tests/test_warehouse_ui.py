@@ -403,7 +403,7 @@ def test_warehouse_page_in_the_browser(page, ui, fixture_data):
         page.screenshot(path=str(OUTPUT / "warehouse.png"), full_page=False)
 
         page.goto(f"/dags/elgoose_bronze/runs/{run_id}")
-        page.get_by_role("tab", name="Warehouse").or_(page.get_by_role("link", name="Warehouse").last).first.click()
+        page.locator('a[href$="/plugin/warehouse-run"]').click()  # the run page's Warehouse tab
         run_frame = page.frame_locator('iframe[title="Warehouse"]')
         expect(run_frame.get_by_role("heading", name=f"What run {run_id} did in the warehouse")).to_be_visible()
         steps = run_frame.get_by_test_id("steps").locator("tbody tr")

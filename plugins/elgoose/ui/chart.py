@@ -18,6 +18,7 @@ SERIES = (
 )
 WIDTH, HEIGHT = 960, 280
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 28, 46
+MAX_GROUP_WIDTH = 80
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def runs_chart(runs: list[dict]) -> Chart:
     bars: list[Bar] = []
     labels: list[RunLabel] = []
     if runs:
-        group = plot_width / len(runs)
+        group = min(plot_width / len(runs), MAX_GROUP_WIDTH)  # a few runs: narrow bars, not a wall of colour
         bar_width = group * 0.8 / len(SERIES)
         every = math.ceil(len(runs) / 10)  # at most ten run labels under the axis
         for i, run in enumerate(runs):
