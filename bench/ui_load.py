@@ -75,10 +75,8 @@ def report(runs: list[dict]) -> list[str]:
         "| --- |" + " --- |" * len(measured),
     ]
     for name in measured[0]["ui"]:
-        cells = [
-            f"{r['ui'][name]['median_ms']:.1f} / {r['ui'][name]['p95_ms']:.1f} ms ({r['ui'][name]['bytes'] // 1024} KB)"
-            for r in measured
-        ]
+        pages = [r["ui"][name] for r in measured]
+        cells = [f"{p['median_ms']:.1f} / {p['p95_ms']:.1f} ms ({p['bytes'] / 1024:.1f} KB)" for p in pages]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += [
         "",
