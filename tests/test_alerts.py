@@ -22,7 +22,7 @@ import psycopg
 import pytest
 import requests
 
-from elgoose.alerts import error_line, gold_deadline, step_of
+from elgoose.alerts import error_line, gold_deadline, gold_deadline_alert, parsed_by_dags_test, step_of
 
 GOLDEN_DATE = "2023-10-31"
 MAIL_TIMEOUT = 240  # seconds: a silver run under the scheduler, then the callback
@@ -57,6 +57,21 @@ def test_a_deadline_setting_that_makes_no_sense_is_refused(monkeypatch, setting)
     monkeypatch.setenv("ELGOOSE_GOLD_DEADLINE", setting)
     with pytest.raises(ValueError, match="ELGOOSE_GOLD_DEADLINE"):
         gold_deadline("0 3 * * *")
+
+
+def test_gold_has_a_deadline_alert_except_under_dags_test(monkeypatch):
+    monkeypatch.delenv("ELGOOSE_GOLD_DEADLINE", raising=False)
+    alert = gold_deadline_alert("0 3 * * *")
+    assert alert.interval == timedelta(hours=1)
+    assert alert.callback.path == "elgoose.alerts.gold_not_published"
+    assert alert.callback.kwargs == {"deadline_utc": "04:00"}
+    assert type(alert.reference).__name__ == "DagRunLogicalDateDeadline"
+    assert parsed_by_dags_test(["/opt/venv/bin/airflow", "dags", "test", "elgoose_gold"])
+    assert parsed_by_dags_test(["/opt/venv/lib/python3.11/site-packages/airflow/__main__.py", "dags", "test", "x"])
+    assert not parsed_by_dags_test(["/opt/venv/bin/airflow", "dag-processor"])
+    assert not parsed_by_dags_test(["/opt/venv/bin/airflow", "dags", "trigger", "elgoose_gold"])
+    monkeypatch.setattr("sys.argv", ["/opt/venv/bin/airflow", "dags", "test", "elgoose_gold"])
+    assert gold_deadline_alert("0 3 * * *") is None
 
 
 def test_each_task_finds_its_processing_status_step():
