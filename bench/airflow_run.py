@@ -419,8 +419,8 @@ def complete_run(
       includes the scheduling gaps between the layer's tasks).
     - ``airflow_overhead_seconds`` = ``wall_seconds`` - ``database_critical_path_seconds``: the time of the
       run during which no warehouse step was running: scheduling and queueing, task processes starting
-      (interpreter, imports, DAG file parse, Execution API), the tasks that record no step (validate_run,
-      choose_start, manual_run, migrate_warehouse, complete_mode, silver_finished, all_endpoints_loaded)
+      (interpreter, imports, DAG file parse, Execution API), the tasks that record no step (prepare_run,
+      manual_run, all_endpoints_loaded)
       and the chaining's waits (``RunNextLayerOperator`` polls the next layer's run every 5 s).
       ``overhead_breakdown`` splits it into trigger -> first step, idle time between the first and last
       step, and last step -> end of the chain (they add up to it).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import ui_load
+from bench import fits, report_dlt, ui_load
 
 # The targets (measured here, never asserted by timed unit tests).
 FLOOR_RATIO_MAX = 2.0  # bronze + silver within 2x of the floor, at 10x and 100x
@@ -106,6 +106,7 @@ def render(runs: list[dict], info: dict) -> str:
     )
     out.append(_row("**naive**: the replaced system's per-record bronze + silver", [_naive(r) for r in runs]))
     out.append(_row("**naive ÷ (bronze + silver)**", [f"**{_x(r['naive']['seconds'] / _bs(r))}**" for r in runs]))
+    out += report_dlt.table_rows(runs)
     out.append(
         _row(
             "bronze loader peak RSS (after imports)",
@@ -183,8 +184,10 @@ def render(runs: list[dict], info: dict) -> str:
         + (f" Sampled: {'; '.join(naive_notes)}." if naive_notes else "")
     )
     out.append("")
+    out += report_dlt.notes(runs)
     out += _linearity(runs)
     out += ui_load.report(runs)
+    out += fits.render(info.get("fits"))
     out += _airflow(info)
     out += _targets(runs, info)
     return "\n".join(out) + "\n"
@@ -359,6 +362,9 @@ def _targets(runs: list[dict], info: dict) -> list[str]:
         + ", ".join(f"{s}x {f:.0%}, {p} of {e} records" for s, (f, p, e) in change.items())
         + ")"
     )
+
+    lines += report_dlt.target_lines(runs)
+    lines.append(fits.target_line(info.get("fits")))
 
     parse = info.get("dag_parse")
     if parse:

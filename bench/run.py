@@ -8,11 +8,13 @@ loopback streaming the generated files (``bench/datagen.py``):
 
 1. floor: COPY of the raw records into bare jsonb tables + one INSERT ... SELECT into a typed table
 2. bronze: ``pull_endpoint`` of every method in a child process (its peak RSS is the loader's)
-3. silver (``run_silver``) and gold (``run_gold``); the size of each schema on disk
+3. silver (``run_layer(conn, "silver")``) and gold (``run_gold``); the size of each schema on disk
 4. the chatbot queries, ``--calls`` times each: median and p95 latency
 5. a re-run on unchanged data (bronze + silver), then a run after one new show (bronze + silver + gold)
 6. the Warehouse page in Airflow's UI (``bench/ui_load.py``): median and p95 per page
 7. naive: per-record select then insert/update (sampled and extrapolated above ``--naive-max`` records)
+8. dlt: its ``rest_api`` source against ours (bronze + silver), first load and re-run, in-process and as
+   whole processes (``bench/dlt_compare.py``; ``--no-dlt`` skips it)
 
 Then, once (``bench/airflow_run.py``; ``--no-airflow`` skips it): each DAG file's parse time, and a
 ``complete`` run of the 1x data under Airflow's real scheduler, its wall time split into the database
@@ -39,7 +41,7 @@ from pathlib import Path
 import orjson
 import psycopg
 
-from bench import baselines, datagen, ui_load
+from bench import baselines, datagen, dlt_compare, fits, ui_load
 from bench.report import render
 from elgoose_local.console import say as console_say
 
@@ -98,7 +100,6 @@ def machine(conn: psycopg.Connection, server: str) -> dict:
 def child_env(api_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env["AIRFLOW_CONN_ELGOOSE_API"] = json.dumps({"conn_type": "http", "host": api_url})
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "plugins"), str(ROOT), env.get("PYTHONPATH")]))
     return env
 
 
@@ -257,6 +258,8 @@ def run_scale(scale: int, server: str, template: str, args: argparse.Namespace) 
 
             say(f"{scale}x: naive baseline")
             out["naive"] = baselines.naive(conn, folder, records, args.naive_max)
+            if not args.no_dlt:
+                out["dlt"] = dlt_compare.run_scale(scale, folder, manifest, server, template, keep_db=args.keep_db)
     finally:
         if not args.keep_db:
             with psycopg.connect(server, autocommit=True) as admin:
@@ -288,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip the DAG parse times and the complete run at 1x under Airflow's scheduler",
     )
+    parser.add_argument("--no-dlt", action="store_true", help="skip dlt against ours (bench/dlt_compare.py)")
     args = parser.parse_args(argv)
 
     from elgoose_local.databases import server_conninfo, template_database
@@ -312,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         info["dag_parse"] = airflow_run.dag_parse_profile()
         say("Airflow: a complete run at 1x under the scheduler")
         info["airflow_complete"] = airflow_run.complete_run(datagen.ensure(1)[0], server, template)
+    info["fits"] = fits.fit(runs)
     info["seconds"] = time.perf_counter() - started
     markdown = render(runs, info)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)

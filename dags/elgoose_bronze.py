@@ -22,37 +22,13 @@ Every step writes a row to `processing_status` (layer `bronze`).
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, Asset, CronTriggerTimetable, TriggerRule, get_current_context, task
+from airflow.sdk import Asset, TriggerRule, get_current_context, task
 
-from elgoose.dag_support import (
-    ASSETS,
-    DEFAULT_ARGS,
-    SCHEDULES,
-    TAGS,
-    complete_chain,
-    migrate_task,
-    network_retries,
-    run_params,
-    validate_task,
-)
+from elgoose.dag_support import ASSETS, complete_chain, layer_dag, network_retries, prepare_run
 from elgoose.registry import METHODS
 
-with DAG(
-    dag_id=Path(__file__).stem,
-    description="ElGoose API -> raw_data (bronze), deduplicated by content",
-    doc_md=__doc__,
-    schedule=CronTriggerTimetable(SCHEDULES["bronze"], timezone="UTC"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=[*TAGS, "bronze"],
-    params=run_params("bronze"),
-) as dag:
+with layer_dag("bronze", doc=__doc__, description="ElGoose API -> raw_data (bronze), deduplicated by content") as dag:
 
     @task(**network_retries())
     def pull(method: str) -> dict:
@@ -85,6 +61,6 @@ with DAG(
     all_endpoints_loaded = EmptyOperator(task_id="all_endpoints_loaded", trigger_rule=TriggerRule.NONE_FAILED)
 
     pulls = [pull.override(task_id=f"pull_{method}")(method) for method in METHODS]
-    validate_task("bronze") >> migrate_task() >> pulls
+    prepare_run("bronze") >> pulls
     pulls >> all_endpoints_loaded
     pulls >> bronze_finished() >> complete_chain("silver")

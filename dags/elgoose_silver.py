@@ -15,46 +15,25 @@ jamcharts, appearances -> people; the others in parallel). Each task runs
 
 Scheduled runs (02:30 UTC) first wait for the same day's `elgoose_bronze.bronze_finished`.
 `force_reprocess` re-marks the current bronze versions unprocessed and rebuilds from them.
-Then the data-quality gates run (results in `quality_checks`; a failure stops the run before gold);
-mode `complete` runs `elgoose_gold` and waits for it.
+Then the data-quality gates run (results in `quality_checks`; a failure stops the run before gold):
+passing them finishes silver (`quality_gates` emits the asset `elgoose://warehouse/silver`). Mode
+`complete` then runs `elgoose_gold` and waits for it.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from airflow.sdk import Asset, TriggerRule, task
 
-import pendulum
-from airflow.sdk import DAG, Asset, CronTriggerTimetable, TriggerRule, task
+from elgoose.dag_support import ASSETS, complete_chain, layer_dag, layer_steps, leaves, roots, start_gate
 
-from elgoose.dag_support import (
-    ASSETS,
-    DEFAULT_ARGS,
-    SCHEDULES,
-    TAGS,
-    complete_chain,
-    layer_steps,
-    leaves,
-    roots,
-    run_params,
-    start_gate,
-)
+with layer_dag(
+    "silver", doc=__doc__, description="raw_data -> silver: typed, normalized tables upserted incrementally"
+):
 
-with DAG(
-    dag_id=Path(__file__).stem,
-    description="raw_data -> silver: typed, normalized tables upserted incrementally",
-    doc_md=__doc__,
-    schedule=CronTriggerTimetable(SCHEDULES["silver"], timezone="UTC"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=[*TAGS, "silver"],
-    params=run_params("silver"),
-) as dag:
-
-    @task(trigger_rule=TriggerRule.NONE_FAILED)
+    @task(trigger_rule=TriggerRule.NONE_FAILED, outlets=[Asset(ASSETS["silver"])])
     def quality_gates() -> list[dict]:
-        """Row counts, referential integrity, keys, golden records, freshness: a failure stops gold."""
+        """Row counts, referential integrity, keys, golden records, freshness: a failure stops gold. Passing
+        them finishes silver (the asset elgoose://warehouse/silver; gold's sensor waits for this task)."""
         from airflow.sdk import get_current_context
 
         from elgoose.connections import warehouse_connection
@@ -63,13 +42,8 @@ with DAG(
         with warehouse_connection() as conn:
             return run_quality_checks(conn, run_id=get_current_context()["run_id"])
 
-    @task(outlets=[Asset(ASSETS["silver"])])
-    def silver_finished() -> str:
-        """Silver is up to date and passed its quality gates: the gold layer may build from it."""
-        return "silver up to date"
-
     # One task per silver table of the registry, each after the tables it reads (a skipped one, when the
     # run's `endpoints` leave its method out, does not stop the others).
     tables = layer_steps("silver", trigger_rule=TriggerRule.NONE_FAILED)
     start_gate("silver", upstream_layer="bronze", upstream_task_id="bronze_finished") >> roots(tables)
-    leaves(tables) >> quality_gates() >> silver_finished() >> complete_chain("gold")
+    leaves(tables) >> quality_gates() >> complete_chain("gold")

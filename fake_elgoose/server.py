@@ -242,7 +242,8 @@ def load_snapshot(path: str | os.PathLike[str]) -> dict[str, list[dict]]:
       jamcharts = one jamcharts-shaped row per setlist row with ``isjamchart == 1``;
       latest = the setlist rows of the most recent Goose show (artist_id 1) by
       ``(showdate, showorder, show_id)``.
-    - appearances, links, uploads, metadata: empty.
+    - every other method (appearances, links, uploads, metadata, and any method added to the registry
+      later): empty.
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -286,18 +287,16 @@ def load_snapshot(path: str | os.PathLike[str]) -> dict[str, list[dict]]:
         latest = [r for r in goose if r["show_id"] == last["show_id"]]
         latest.sort(key=lambda r: r.get("position") or 0)
 
-    return {
+    held = {
         "venues": venues,
         "shows": shows,
         "songs": songs,
         "setlists": setlists,
         "latest": latest,
         "jamcharts": jamcharts,
-        "appearances": [],
-        "links": [],
-        "uploads": [],
-        "metadata": [],
     }
+    # every other method of the registry (appearances, links, uploads, metadata, ...): none in the snapshot
+    return {method: held.get(method, []) for method in METHODS}
 
 
 # --------------------------------------------------------------------------- helpers

@@ -77,9 +77,10 @@ def test_gold_has_a_deadline_alert_except_under_dags_test(monkeypatch):
 def test_each_task_finds_its_processing_status_step():
     from elgoose.operators import LayerSQLOperator
 
-    assert step_of("pull_setlists") == ("bronze", "setlists")
-    assert step_of("quality_gates") == ("quality", "silver_checks")
-    assert step_of("publish", LayerSQLOperator(layer="gold", name="publish")) == ("gold", "publish")
+    assert step_of("pull_setlists") == ("bronze", ("setlists",))
+    assert step_of("quality_gates") == ("quality", ("silver_checks",))
+    publish = LayerSQLOperator(layer="gold", name="chatbot", then=("publish",))
+    assert step_of("publish", publish) == ("gold", ("chatbot", "publish"))
     assert step_of("validate_run") is None
 
 

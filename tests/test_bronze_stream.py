@@ -14,15 +14,14 @@ import orjson
 import pytest
 from helpers import scalar
 
-from elgoose import bronze
 from elgoose.api_client import ElGooseError
-from elgoose.bronze import load_download
+from elgoose.bronze import load_download, reading
 from elgoose.endpoints import ENDPOINTS
 
 
 def records_of(body: bytes) -> list:
     """What bronze reads from ``body``, parsed."""
-    return [bronze._parse_record(raw, "test://x") for raw in bronze._iter_raw_records(io.BytesIO(body), "test://x")]
+    return [reading.parse_record(raw, "test://x") for raw in reading.iter_raw_records(io.BytesIO(body), "test://x")]
 
 
 def ijson_records(body: bytes) -> list:
@@ -52,14 +51,14 @@ ROWS = [
 )
 @pytest.mark.parametrize("window", [7, 64, 4 << 20])
 def test_every_layout_reads_as_a_streaming_parser_reads_it(body, window, monkeypatch):
-    monkeypatch.setattr(bronze, "_WINDOW", window)
+    monkeypatch.setattr(reading, "_WINDOW", window)
     assert records_of(body) == ijson_records(body) == ROWS
 
 
 def test_many_windows_of_real_shaped_records(fixture_data, monkeypatch):
     rows = fixture_data["setlists"] * 20 + fixture_data["shows"] * 5
     body = orjson.dumps({"error": False, "error_message": "", "data": rows})
-    monkeypatch.setattr(bronze, "_WINDOW", 4096)
+    monkeypatch.setattr(reading, "_WINDOW", 4096)
     assert records_of(body) == ijson_records(body)
 
 
@@ -71,7 +70,7 @@ def test_no_records(data):
 def test_a_lone_high_surrogate_reads_as_ijson_reads_it(monkeypatch):
     body = b'{"data":[{"a":"x\\ud800y"},{"b":"\\ud83d\\ude00"},{"c":"\\\\ud800"}]}'
     for window in (5, 4 << 20):
-        monkeypatch.setattr(bronze, "_WINDOW", window)
+        monkeypatch.setattr(reading, "_WINDOW", window)
         assert records_of(body) == ijson_records(body)
 
 
@@ -91,7 +90,7 @@ def test_a_lone_high_surrogate_reads_as_ijson_reads_it(monkeypatch):
 )
 @pytest.mark.parametrize("window", [6, 4 << 20])
 def test_malformed_json_is_refused_as_before(body, window, monkeypatch):
-    monkeypatch.setattr(bronze, "_WINDOW", window)
+    monkeypatch.setattr(reading, "_WINDOW", window)
     with pytest.raises(ijson.JSONError):
         ijson_records(body)
     with pytest.raises(ElGooseError, match="malformed JSON"):
@@ -106,13 +105,13 @@ def load(conn, method: str, rows: list[dict] | bytes, run_id: str = "r"):
 class Parses:
     def __init__(self, monkeypatch):
         self.count = 0
-        original = bronze._parse_record
+        original = reading.parse_record
 
         def counting(raw, url):
             self.count += 1
             return original(raw, url)
 
-        monkeypatch.setattr(bronze, "_parse_record", counting)
+        monkeypatch.setattr(reading, "parse_record", counting)
 
 
 def test_a_pull_of_unchanged_bytes_parses_nothing_and_writes_nothing(warehouse, fixture_data, monkeypatch):
@@ -181,7 +180,7 @@ def test_the_pull_key_set_is_the_sorted_keys_of_every_record(warehouse, fixture_
     load(warehouse, "setlists", rows)
     keys = sorted(
         {str(r["uniqueid"]) for r in rows if r.get("uniqueid")}
-        | {"hash:" + bronze.content_hash(bronze.canonical_json(r)) for r in rows if not r.get("uniqueid")}
+        | {"hash:" + reading.content_hash(reading.canonical_json(r)) for r in rows if not r.get("uniqueid")}
     )
     expected = hashlib.md5("\n".join(keys).encode()).hexdigest()
     assert scalar(warehouse, "select keyset_hash from raw_data.pulls order by id desc limit 1") == expected

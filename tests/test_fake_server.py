@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import json
 import os
@@ -454,7 +455,7 @@ def test_snapshot_methods(snapshot):
     assert set(snapshot) == set(METHODS)
     assert len(snapshot["setlists"]) > 8000
     assert len(snapshot["songs"]) > 500 and len(snapshot["venues"]) > 500
-    for m in ("appearances", "links", "uploads", "metadata"):
+    for m in ("appearances", "links", "uploads", "albums", "metadata"):
         assert snapshot[m] == []
     ids = [r["uniqueid"] for r in snapshot["setlists"]]
     assert len(ids) == len(set(ids))
@@ -571,6 +572,64 @@ def test_fixtures_shapes(fixtures):
     assert all(list(u) == up_keys and isinstance(u["show_id"], str) for u in fixtures["uploads"])
     assert all(u["upload_type"] == "poster-art" for u in fixtures["uploads"])
     assert all({"meta_name", "metadata_slug", "value", "show_id", "song_id"} <= set(m) for m in fixtures["metadata"])
+    album_keys = [
+        "album_title",
+        "album_displayname",
+        "artist",
+        "artist_id",
+        "album_url",
+        "releasedate",
+        "album_notes",
+        "song_name",
+        "song_url",
+        "original_artist",
+        "position",
+        "islive",
+        "tracktime",
+        "disc_number",
+        "track_updated_at",
+        "album_updated_at",
+    ]
+    assert all(list(a) == album_keys for a in fixtures["albums"])
+
+
+def test_fixtures_albums_edge_cases(fixtures):
+    """The albums fixtures carry every case the albums issue names, consistent with songs.json and setlists.json."""
+    tracks = fixtures["albums"]
+    by_album = defaultdict(list)
+    for t in tracks:
+        by_album[t["album_url"]].append(t)
+    assert len({(t["album_url"], t["disc_number"], t["position"]) for t in tracks}) == len(tracks)
+    assert sum(len({t["disc_number"] for t in ts}) == 2 for ts in by_album.values()) >= 2  # two-disc albums
+    assert any(all(t["islive"] == 1 for t in ts) for ts in by_album.values())  # a live album
+    assert any(t["original_artist"] for t in tracks) and any(t["original_artist"] == "" for t in tracks)
+    slugs = {s["slug"] for s in fixtures["songs"]}
+    assert any(t["song_url"].removeprefix("/song/") not in slugs for t in tracks)  # a song not in the catalogue
+    assert any("&amp;" in t["album_title"] for t in tracks)  # an entity-encoded title
+    assert any(t["album_displayname"] for t in tracks) and any(t["album_displayname"] == "" for t in tracks)
+    assert any(t["album_notes"] is None for t in tracks) and any("<p>" in (t["album_notes"] or "") for t in tracks)
+    dirty = {t["releasedate"] for t in tracks} - {t["releasedate"] for t in tracks if _is_date(t["releasedate"])}
+    assert dirty  # release dates that are not dates ("Fall 2023", "2020-02-30")
+    assert {t["artist_id"] for t in tracks} == {1, 2}  # a side project's album too
+    # one studio album was played in full at some Goose show and another never was
+    shows = defaultdict(set)
+    for r in fixtures["setlists"]:
+        if r["artist_id"] == 1:
+            shows[r["show_id"]].add(r["slug"])
+    studio = [
+        {t["song_url"].removeprefix("/song/") for t in ts}
+        for ts in by_album.values()
+        if ts[0]["artist_id"] == 1 and not ts[0]["islive"]
+    ]
+    in_full = [any(songs <= played for played in shows.values()) for songs in studio]
+    assert any(in_full) and not all(in_full)
+
+
+def _is_date(text):
+    try:
+        return bool(datetime.date.fromisoformat(text))
+    except ValueError:
+        return False
 
 
 def test_fixtures_shows_edge_cases(fixtures):

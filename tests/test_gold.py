@@ -487,3 +487,144 @@ def test_snapshot_song_counts_and_top_songs(warehouse, snapshot_dir):
     expected = Reference(data, bustout_min_gap=get_settings().bustout_min_gap).song_stats()
     actual = {(r["song_id"], r["song_name"]): r for r in _rows(warehouse, "select * from gold.song_stats")}
     assert actual == expected
+
+
+# --- albums --------------------------------------------------------------------------------------
+
+
+def test_album_tracks_and_album_stats_match_reference(shared_gold, reference):
+    tracks = {
+        (r["album_slug"], r["disc_number"], r["position"]): r
+        for r in _rows(shared_gold, "select * from gold.album_tracks")
+    }
+    assert tracks == reference.album_track_stats()
+    stats = {r["album_slug"]: r for r in _rows(shared_gold, "select * from gold.album_stats")}
+    assert stats == reference.album_stats()
+    # what the fixtures were built to show, spelled out (counted by hand from setlists.json)
+    assert set(stats) == {"northbound", "harbor-lights", "copper-sky-ep", "sundial-and-other-stories"}  # studio, Goose
+    assert {t[0] for t in tracks} == set(stats) | {"live-at-red-canyon"}  # live albums have tracks, no album_stats
+    northbound = stats["northbound"]
+    assert northbound["played_in_full_dates"] == [dt.date(2022, 4, 8), dt.date(2023, 10, 31)]
+    assert (northbound["least_played_song"], northbound["least_played_times"]) == ("Hollow Moon", 5)
+    assert northbound["live_performances"] == 5 * 6 + 5  # five songs at six shows, Hollow Moon at five
+    harbor = stats["harbor-lights"]
+    assert (harbor["most_played_song"], harbor["most_played_times"]) == ("Glass Harbor", 6)
+    assert (harbor["least_played_song"], harbor["least_played_times"]) == ("Harbor Interlude", 0)  # not catalogued
+    assert harbor["tracks_played_live"] == 5 and harbor["played_in_full"] is False
+    # 2023-10-31 has Copper Sky twice: shows, not rows (5 + 5 + 6 for Copper Sky, Tidewater, The Long Way Round)
+    assert stats["copper-sky-ep"]["live_performances"] == 16
+    assert stats["copper-sky-ep"]["played_in_full_dates"] == [dt.date(2022, 7, 22), dt.date(2023, 6, 17)]
+    assert stats["sundial-and-other-stories"]["played_in_full_dates"] == []
+
+
+def test_song_stats_gain_cover_flag_and_first_studio_release(shared_gold, reference):
+    # the whole rows are compared with the reference in test_song_stats_match_reference_row_by_row; the cases:
+    got = {
+        r["song_name"]: r
+        for r in _rows(
+            shared_gold,
+            "select song_name, is_cover, first_studio_album, first_studio_album_slug, first_studio_release_date "
+            "from gold.song_stats",
+        )
+    }
+    assert got["Satellite Heart"]["is_cover"] is True and got["Lantern Field"]["is_cover"] is False
+    assert (
+        got["Dance Floor Fever"]["is_cover"] is True and got["Dance Floor Fever"]["first_studio_album"] is None
+    )  # live
+    # on Northbound (2019) and Harbor Lights (2021): the earliest
+    assert (got["Glass Harbor"]["first_studio_album"], got["Glass Harbor"]["first_studio_release_date"]) == (
+        "Northbound",
+        dt.date(2019, 10, 4),
+    )
+    # on the EP (date "2020-02-30", not a date) and Harbor Lights (2021-03-12): the dated one comes first
+    assert got["Copper Sky"]["first_studio_album_slug"] == "harbor-lights"
+    # only on an album whose date is unknown: that album, with no date
+    assert (got["Sundial"]["first_studio_album"], got["Sundial"]["first_studio_release_date"]) == (
+        "Sundial & Other Stories",
+        None,
+    )
+    assert got["Kettle Drum"]["first_studio_album"] is None
+    assert all(got[name] == {"song_name": name, **_pick(reference, name)} for name in got)
+
+
+def _pick(reference, name):
+    row = next(r for r in reference.song_stats().values() if r["song_name"] == name)
+    return {
+        k: row[k] for k in ("is_cover", "first_studio_album", "first_studio_album_slug", "first_studio_release_date")
+    }
+
+
+def test_is_cover_falls_back_to_the_album_where_the_catalogue_has_no_flag(warehouse):
+    data = load_fixtures()
+    for song in data["songs"]:
+        if song["id"] in (400, 421, 430):  # on Harbor Lights as an original and as a cover; on no album
+            del song["isoriginal"]
+    load_bronze(warehouse, data)
+    run_layer(warehouse, "silver")
+    run_gold(warehouse)
+    got = dict(warehouse.execute("select song_id, is_cover from gold.song_stats where song_id in (400, 421, 430)"))
+    assert got == {400: False, 421: True, 430: None}
+    expected = Reference(data).song_stats()
+    assert got == {k[0]: v["is_cover"] for k, v in expected.items() if k[0] in (400, 421, 430)}
+
+
+def test_song_albums_helper(shared_gold):
+    def albums_of(name):
+        return [
+            (r["song_name"], r["album_title"], r["is_live"], r["disc_number"], r["position"])
+            for r in _rows(shared_gold, "select * from gold.song_albums(%s)", (name,))
+        ]
+
+    assert albums_of("Glass Hárbor") == [  # accents and case do not matter; oldest release first
+        ("Glass Harbor", "Northbound", False, 1, 2),
+        ("Glass Harbor", "Harbor Lights", False, 2, 3),
+    ]
+    assert albums_of("  SUNDIAL ") == [  # a known date comes before an unknown one ("Fall 2023")
+        ("Sundial", "Live at Red Canyon", True, 1, 1),
+        ("Sundial", "Sundial & Other Stories", False, 1, 1),
+    ]
+    assert albums_of("HE’S GONE") == [("He's Gone", "Sundial & Other Stories", False, 1, 5)]
+    assert albums_of("interlude") == [("Harbor Interlude", "Harbor Lights", False, 2, 1)]  # contains; not catalogued
+    assert albums_of("Old Country Road") == []  # only on a side project's album
+    assert albums_of("Kettle Drum") == [] and albums_of("") == []
+    with shared_gold.transaction():
+        shared_gold.execute("set local enable_seqscan = off")
+        plan = "\n".join(
+            r[0]
+            for r in shared_gold.execute(
+                "explain select * from gold.album_tracks where gold.fold_name(song_name) = gold.fold_name('sundial')"
+            )
+        )
+        assert "album_tracks_folded_name_idx" in plan, plan
+
+
+def test_an_album_edited_and_a_track_removed_upstream_show_in_the_next_run(warehouse, small_bustout):
+    data = load_fixtures()
+    load_bronze(warehouse, data, run_id="day-1")
+    run_layer(warehouse, "silver", run_id="day-1")
+    run_gold(warehouse, run_id="day-1")
+    assert (
+        _scalar(warehouse, "select times_played_in_full from gold.album_stats where album_slug = 'harbor-lights'") == 0
+    )
+
+    # upstream renames an album and drops the interlude, the one track of Harbor Lights never played live
+    for row in data["albums"]:
+        if row["album_url"] == "/albums/northbound":
+            row["album_displayname"] = "Northbound (Deluxe)"
+            row["album_updated_at"] = "2025-05-05 05:05:05"
+    data["albums"] = [r for r in data["albums"] if r["song_url"] != "/song/harbor-interlude"]
+    load_bronze(warehouse, data, run_id="day-2")
+    run_layer(warehouse, "silver", run_id="day-2")
+    run_gold(warehouse, run_id="day-2")
+
+    reference = Reference(data, bustout_min_gap=BUSTOUT)
+    stats = {r["album_slug"]: r for r in _rows(warehouse, "select * from gold.album_stats")}
+    assert stats == reference.album_stats()
+    assert stats["northbound"]["album_title"] == "Northbound (Deluxe)"
+    assert stats["harbor-lights"]["track_count"] == 5
+    # every song of Harbor Lights is catalogued now, and 2022-04-09 had all five
+    assert stats["harbor-lights"]["played_in_full_dates"] == [dt.date(2022, 4, 9)]
+    assert _scalar(warehouse, "select first_studio_album from gold.song_stats where song_id = 404") == (
+        "Northbound (Deluxe)"
+    )
+    assert _rows(warehouse, "select * from gold.song_albums('harbor interlude')") == []

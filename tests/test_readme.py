@@ -33,6 +33,9 @@ def test_readme_chatbot_answers_hold(warehouse, fixture_data):
     run_gold(warehouse)
     rows = chatbot_rows()
     assert len(rows) >= 8, "the README's chatbot table was not found"
+    queries = " ".join(query for _, query, _ in rows)
+    for asked in ("gold.song_albums(", "is_cover", "least_played_song", "played_in_full_dates"):
+        assert asked in queries, f"the README no longer asks about {asked}"
     for question, query, answer in rows:
         got = [render(r) for r in warehouse.execute(query).fetchall()]
         assert got == answer, question

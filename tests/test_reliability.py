@@ -69,7 +69,8 @@ def reference_checksums(fresh_database, data) -> dict:
 
 
 def day_snapshots(base: dict) -> list[dict]:
-    """Four days of a hand-edited upstream: corrections, deletions, re-insertions, renames, moved dates."""
+    """Four days of a hand-edited upstream: corrections, deletions, re-insertions, renames, moved dates, and an
+    album retitled, a track dropped, a track's song reaching the catalogue late."""
     days = [copy.deepcopy(base)]
 
     d2 = copy.deepcopy(days[-1])
@@ -86,6 +87,11 @@ def day_snapshots(base: dict) -> list[dict]:
         if row.get("venue_id") == venue["venue_id"]:
             row["venuename"] = "Renamed Hall"
     deleted = d2["setlists"].pop(7)
+    for track in d2["albums"]:
+        if track["album_url"] == d2["albums"][0]["album_url"]:
+            track["album_title"] = "Retitled"
+            track["album_updated_at"] = "2025-02-02 02:02:02"
+    d2["albums"].pop()
     days.append(d2)
 
     d3 = copy.deepcopy(d2)
@@ -95,6 +101,9 @@ def day_snapshots(base: dict) -> list[dict]:
     for row in d3["setlists"]:
         if row["show_id"] == moved["show_id"]:
             row["showdate"] = "2023-06-19"
+    slugs = {song["slug"] for song in d3["songs"]}
+    orphan = next(t for t in d3["albums"] if t["song_url"].removeprefix("/song/") not in slugs)
+    d3["songs"].append({**d3["songs"][-1], "id": 450, "name": orphan["song_name"], "slug": orphan["song_url"][6:]})
     days.append(d3)
 
     d4 = copy.deepcopy(d3)
@@ -112,6 +121,8 @@ def test_upstream_edits_over_many_days_converge_to_a_fresh_build(warehouse, fres
         assert table_checksums(warehouse, **IGNORE) == reference_checksums(fresh_database, data), f"day {day}"
     # and the history says what happened
     assert scalar(warehouse, "select count(*) from silver.deletions where table_name = 'setlists'") >= 2
+    assert scalar(warehouse, "select count(*) from silver.deletions where table_name = 'album_tracks'") == 1
+    assert scalar(warehouse, "select count(*) from silver.album_tracks where song_id is null") == 0
 
 
 # --- database faults --------------------------------------------------------------------------

@@ -6,15 +6,19 @@ Every expectation is derived here from the fixture JSON in plain Python.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import html
 from collections import Counter
 
 import orjson
 import psycopg
+import psycopg.rows
 import pytest
+from gold_reference import album_tracks, albums
 from helpers import load_bronze, table_checksums
 
 from elgoose.layers import run_layer
+from elgoose.quality import run_quality_checks
 from elgoose.registry import SILVER_TABLES
 from elgoose.steps import run_step
 
@@ -324,3 +328,226 @@ def test_snapshot_silver_matches_the_json(warehouse, snapshot_dir):
     top = counts.most_common(10)
     assert [n for _, n in got] == [n for _, n in top]
     assert all(counts[name] == n for name, n in got)
+
+
+# --- albums: one API row per track -> silver.album_tracks, and silver.albums derived from it -------------
+
+ALBUM_TRACK_COLUMNS = (
+    "album_slug",
+    "disc_number",
+    "position",
+    "album_title",
+    "album_display_name",
+    "artist_id",
+    "artist",
+    "release_date",
+    "release_date_text",
+    "album_notes",
+    "is_live",
+    "album_updated_at",
+    "song_name",
+    "song_slug",
+    "song_id",
+    "original_artist",
+    "track_seconds",
+    "updated_at",
+)
+ALBUM_COLUMNS = (
+    "album_slug",
+    "title",
+    "album_title",
+    "album_display_name",
+    "artist_id",
+    "artist",
+    "release_date",
+    "release_date_text",
+    "notes",
+    "is_live",
+    "track_count",
+    "disc_count",
+    "updated_at",
+)
+
+
+def silver_album_tracks(conn) -> dict[tuple, dict]:
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        cur.execute(f"select {', '.join(ALBUM_TRACK_COLUMNS)} from silver.album_tracks")
+        return {(r["album_slug"], r["disc_number"], r["position"]): r for r in cur.fetchall()}
+
+
+def silver_albums(conn) -> dict[str, dict]:
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        cur.execute(f"select {', '.join(ALBUM_COLUMNS)} from silver.albums")
+        return {r["album_slug"]: r for r in cur.fetchall()}
+
+
+def expected_tracks(data) -> dict[tuple, dict]:
+    return {
+        key: {c: t[c] for c in ALBUM_TRACK_COLUMNS}
+        for key, t in album_tracks(data["albums"], list(newest_by_key(data["songs"], "id").values())).items()
+    }
+
+
+def test_every_album_track_is_typed_as_upstream_means_it(warehouse, fixture_data):
+    counts = build(warehouse, fixture_data)
+    expected = expected_tracks(fixture_data)
+    assert silver_album_tracks(warehouse) == expected
+    assert len(expected) == len(fixture_data["albums"])  # every fixture track is usable
+    assert counts["album_tracks"]["inserted"] == len(expected) and counts["album_tracks"]["rejected"] == 0
+    # the rules, spelled out on the fixtures' edge cases
+    got = silver_album_tracks(warehouse)
+    two_discs = got[("harbor-lights", 2, 3)]
+    assert (two_discs["song_name"], two_discs["song_id"], two_discs["track_seconds"]) == ("Glass Harbor", 404, 422)
+    assert got[("harbor-lights", 2, 1)]["track_seconds"] == 72  # "1:12", one-digit minutes
+    assert got[("sundial-and-other-stories", 1, 5)]["song_name"] == "He's Gone"  # entities decoded
+    assert got[("harbor-lights", 1, 3)]["original_artist"] == "The Velvet Porch"
+    assert got[("northbound", 1, 1)]["original_artist"] is None  # "" for originals
+    assert got[("porchlight", 1, 2)]["track_seconds"] is None  # tracktime ""
+    assert got[("copper-sky-ep", 1, 1)]["album_updated_at"] is None  # the 1000-01-01 sentinel
+
+
+def test_albums_are_derived_from_their_tracks(warehouse, fixture_data):
+    counts = build(warehouse, fixture_data)
+    rows = fixture_data["albums"]
+    expected = {slug: {c: a[c] for c in ALBUM_COLUMNS} for slug, a in albums(album_tracks(rows, [])).items()}
+    got = silver_albums(warehouse)
+    assert got == expected
+    assert counts["albums"]["inserted"] == len({r["album_url"] for r in rows})
+    # each case the fixtures were built to carry
+    assert {slug: a["disc_count"] for slug, a in got.items() if a["disc_count"] > 1} == {
+        "harbor-lights": 2,
+        "live-at-red-canyon": 2,
+    }
+    assert [slug for slug, a in got.items() if a["is_live"]] == ["live-at-red-canyon"]
+    assert got["sundial-and-other-stories"]["title"] == "Sundial & Other Stories"  # "&amp;" decoded
+    assert got["copper-sky-ep"]["title"] == "Copper Sky EP"  # the display name, when set
+    assert got["copper-sky-ep"]["album_title"] == "Copper Sky"
+    # release dates that are not calendar dates: NULL, with the text kept
+    assert (
+        got["sundial-and-other-stories"]["release_date"],
+        got["sundial-and-other-stories"]["release_date_text"],
+    ) == (
+        None,
+        "Fall 2023",
+    )
+    assert (got["copper-sky-ep"]["release_date"], got["copper-sky-ep"]["release_date_text"]) == (None, "2020-02-30")
+    assert got["northbound"]["release_date"] == dt.date(2019, 10, 4)
+    # notes: tags dropped, line breaks kept, entities decoded
+    assert got["harbor-lights"]["notes"] == (
+        "A double album: Lights on disc one,\nHarbor on disc two.\nMixed by Ana & Theo."
+    )
+    assert got["northbound"]["notes"] == "Goose's first studio album, recorded in a barn in Wilton."
+    assert got["copper-sky-ep"]["notes"] is None
+    assert got["harbor-lights"]["track_count"] == sum(r["album_url"] == "/albums/harbor-lights" for r in rows)
+
+
+def test_release_dates_notes_and_bad_album_rows(warehouse, fixture_data):
+    data = copy.deepcopy(fixture_data)
+    template = next(r for r in data["albums"] if r["album_url"] == "/albums/porchlight")
+    odd = {
+        "/albums/odd-dates-1": ("2016-02-17 00:00:00", "<P>One<BR>two</P>\n\n<p>&lt;b&gt; stays text</p>"),
+        "/albums/odd-dates-2": ("0000-00-00", "   "),
+        "/albums/odd-dates-3": ("17/02/2016", "<br/>"),
+        "/albums/odd-dates-4": ("2016-2-17", None),
+        "/albums/odd-dates-5": ("", "plain"),
+        "/albums/odd-dates-6": ("2024-02-29", "a &amp;amp; b"),
+    }
+    for url, (released, notes) in odd.items():
+        data["albums"].append({**template, "album_url": url, "releasedate": released, "album_notes": notes})
+    data["albums"] += [
+        {**template, "album_url": "https://elgoose.net/albums/porchlight", "position": 9},
+        {**template, "position": "09"},  # would never match its own key
+        {**template, "position": "third"},
+        {k: v for k, v in template.items() if k != "disc_number"},
+        {**template, "position": 7, "album_title": "  "},
+        {**template, "position": 8, "song_name": ""},
+        {**template, "position": 10, "song_url": "/songs/old-country-road"},  # not a song url: no slug, orphan
+    ]
+    counts = build(warehouse, data)
+    got = silver_albums(warehouse)
+    dates = {url.removeprefix("/albums/"): got[url.removeprefix("/albums/")]["release_date"] for url in odd}
+    assert dates == {
+        "odd-dates-1": dt.date(2016, 2, 17),
+        "odd-dates-2": None,
+        "odd-dates-3": None,
+        "odd-dates-4": None,
+        "odd-dates-5": None,
+        "odd-dates-6": dt.date(2024, 2, 29),
+    }
+    assert got["odd-dates-5"]["release_date_text"] is None and got["odd-dates-3"]["release_date_text"] == "17/02/2016"
+    assert got["odd-dates-1"]["notes"] == "One\ntwo\n<b> stays text"
+    assert [got[f"odd-dates-{i}"]["notes"] for i in (2, 3, 4, 5, 6)] == [None, None, None, "plain", "a &amp; b"]
+    # the reference agrees with every typed row, the odd ones included
+    assert silver_album_tracks(warehouse) == expected_tracks(data)
+    reasons = sorted(r[0] for r in warehouse.execute("select reason from silver.rejects where source_table = 'albums'"))
+    assert reasons == sorted(
+        [
+            "album_url is missing or not /albums/<slug>",
+            "disc_number or position is not written as a plain integer",
+            "position is missing or not an integer",
+            "disc_number is missing or not an integer",
+            "album_title is missing",
+            "song_name is missing",
+        ]
+    )
+    assert counts["album_tracks"]["rejected"] == 6
+    orphan = silver_album_tracks(warehouse)[("porchlight", 1, 10)]
+    assert (orphan["song_slug"], orphan["song_id"]) == (None, None)
+
+
+def test_orphan_tracks_load_are_counted_and_link_when_their_song_arrives(warehouse, fixture_data):
+    counts = build(warehouse, fixture_data)
+    slugs = {s["slug"] for s in fixture_data["songs"]}
+    orphans = [r for r in fixture_data["albums"] if r["song_url"].removeprefix("/song/") not in slugs]
+    assert orphans, "fixtures should have a track whose song is not in the catalogue"
+    assert counts["album_tracks"]["orphans"] == len(orphans)
+    assert warehouse.execute("select count(*) from silver.album_tracks where song_id is null").fetchone()[0] == len(
+        orphans
+    )
+    quality = run_quality_checks(warehouse, run_id="r1")
+    assert {q["check"]: (q["status"], q["observed"]) for q in quality}["orphans:album_tracks_without_song"] == (
+        "warn",
+        len(orphans),
+    )
+    # the catalogue catches up: the track links on the next run without a new version of the track
+    data = copy.deepcopy(fixture_data)
+    slug = orphans[0]["song_url"].removeprefix("/song/")
+    data["songs"].append({**data["songs"][-1], "id": 450, "name": "Harbor Interlude", "slug": slug})
+    load_bronze(warehouse, data, run_id="r2")
+    counts = run_layer(warehouse, "silver", run_id="r2")
+    assert counts["album_tracks"]["processed"] == 0 and counts["album_tracks"]["song_links_changed"] == len(orphans)
+    assert counts["album_tracks"]["orphans"] == 0
+    assert silver_album_tracks(warehouse) == expected_tracks(data)
+
+
+def test_album_edits_and_deletions_upstream(warehouse, fixture_data):
+    build(warehouse, fixture_data)
+    data = copy.deepcopy(fixture_data)
+    for row in data["albums"]:
+        if row["album_url"] == "/albums/northbound":
+            row["album_title"] = "Northbound (Remastered)"
+            row["album_updated_at"] = "2025-01-01 00:00:00"
+    gone = next(r for r in data["albums"] if r["album_url"] == "/albums/harbor-lights" and r["disc_number"] == 2)
+    data["albums"].remove(gone)
+    data["albums"] = [r for r in data["albums"] if r["album_url"] != "/albums/porchlight"]  # a whole album goes
+    load_bronze(warehouse, data, run_id="r2")
+    counts = run_layer(warehouse, "silver", run_id="r2")
+    northbound = sum(r["album_url"] == "/albums/northbound" for r in data["albums"])
+    assert counts["album_tracks"]["updated"] == northbound and counts["album_tracks"]["deleted"] == 3
+    assert silver_album_tracks(warehouse) == expected_tracks(data)
+    assert silver_albums(warehouse) == {
+        slug: {c: a[c] for c in ALBUM_COLUMNS} for slug, a in albums(album_tracks(data["albums"], [])).items()
+    }
+    deletions = set(warehouse.execute("select table_name, record_key from silver.deletions where run_id = 'r2'"))
+    key = f"{gone['album_url']}|{gone['disc_number']}|{gone['position']}"
+    assert ("album_tracks", key) in deletions and ("albums", "porchlight") in deletions
+    assert len(deletions) == 4  # three tracks and one album
+
+
+def test_force_reprocess_rebuilds_album_tracks_from_bronze(warehouse, fixture_data):
+    build(warehouse, fixture_data)
+    warehouse.execute("update silver.album_tracks set song_name = 'damaged', row_hash = 'x' where position = 1")
+    damaged = warehouse.execute("select count(*) from silver.album_tracks where song_name = 'damaged'").fetchone()[0]
+    counts = run_step(warehouse, "silver", "album_tracks", run_id="fix", force_reprocess=True)
+    assert counts["updated"] == damaged > 0 and counts["processed"] == len(fixture_data["albums"])
+    assert silver_album_tracks(warehouse) == expected_tracks(fixture_data)

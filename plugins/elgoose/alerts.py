@@ -36,18 +36,22 @@ GOLD_DAG_ID = "elgoose_gold"
 ERROR_LINE_MAX_CHARS = 500
 
 # Tasks whose step is recorded under another name in processing_status; LayerSQLOperator tasks carry
-# their (layer, name) themselves, and the pulls are pull_<method>.
-_TASK_STEPS = {"quality_gates": ("quality", "silver_checks"), "bronze_finished": ("bronze", "bronze_finished")}
+# their layer and steps themselves, and the pulls are pull_<method>.
+_TASK_STEPS = {
+    "quality_gates": ("quality", ("silver_checks",)),
+    "bronze_finished": ("bronze", ("bronze_finished",)),
+}
 
 _STEP_ROW_SQL = """
--- The step of one task in one run: its newest processing_status row.
+-- The step of one task in one run: the newest processing_status row of the task's steps (a task that runs
+-- several steps stops at the first that fails, so the newest is the one it was in).
 -- grain: one row; key: id
-select id, status, records_processed, records_inserted, records_updated, records_unchanged, records_deleted,
-       records_rejected
+select id, table_name, status, records_processed, records_inserted, records_updated, records_unchanged,
+       records_deleted, records_rejected
   from public.processing_status
  where run_id = %(run_id)s
    and layer = %(layer)s
-   and table_name = %(table_name)s
+   and table_name = any(%(steps)s)
  order by id desc
  limit 1
 """
@@ -162,25 +166,26 @@ def error_line(error) -> str:
     return text if len(text) <= ERROR_LINE_MAX_CHARS else text[: ERROR_LINE_MAX_CHARS - 1] + "…"
 
 
-def step_of(task_id: str, task=None) -> tuple[str, str] | None:
-    """The (layer, table_name) under which the task records its step in processing_status, if it has one."""
+def step_of(task_id: str, task=None) -> tuple[str, tuple[str, ...]] | None:
+    """The layer and step names under which the task records its work in processing_status, if any."""
     from elgoose.operators import LayerSQLOperator
 
     if isinstance(task, LayerSQLOperator):
-        return task.layer, task.name
+        return task.layer, tuple(task.steps)
     if task_id in _TASK_STEPS:
         return _TASK_STEPS[task_id]
     if task_id.startswith("pull_"):
-        return "bronze", task_id.removeprefix("pull_")
+        return "bronze", (task_id.removeprefix("pull_"),)
     return None
 
 
-def _rows_text(row: dict | None, step: tuple[str, str] | None) -> str:
+def _rows_text(row: dict | None, step: tuple[str, tuple[str, ...]] | None) -> str:
     if step is None:
-        return "none: this task runs no warehouse step"
+        return "none: no processing_status step belongs to this task"
     if row is None:
         return (
-            f"none: no processing_status row for {step[0]} step {step[1]} in this run (it failed before its step began)"
+            f"none: no processing_status row for {step[0]} step {' or '.join(step[1])} in this run "
+            "(it failed before its step began)"
         )
     counts = ", ".join(
         f"{label} {row[column]:,}"
@@ -194,16 +199,16 @@ def _rows_text(row: dict | None, step: tuple[str, str] | None) -> str:
         )
         if row.get(column) is not None
     )
-    return f"{counts} (processing_status id {row['id']}, {step[0]} step {step[1]}, status {row['status']})"
+    return f"{counts} (processing_status id {row['id']}, {step[0]} step {row['table_name']}, status {row['status']})"
 
 
-def _step_row(run_id: str, step: tuple[str, str]) -> dict | None:
+def _step_row(run_id: str, step: tuple[str, tuple[str, ...]]) -> dict | None:
     from psycopg.rows import dict_row
 
     from elgoose.connections import warehouse_connection
 
     with warehouse_connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(_STEP_ROW_SQL, {"run_id": run_id, "layer": step[0], "table_name": step[1]})
+        cur.execute(_STEP_ROW_SQL, {"run_id": run_id, "layer": step[0], "steps": list(step[1])})
         return cur.fetchone()
 
 

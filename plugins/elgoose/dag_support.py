@@ -19,7 +19,7 @@ from datetime import timedelta
 from airflow.sdk import Param
 
 from elgoose import registry
-from elgoose.alerts import task_failed
+from elgoose.alerts import gold_deadline_alert, task_failed
 from elgoose.registry import DAG_IDS, LAYERS, METHODS
 from elgoose.settings import get_settings
 
@@ -36,6 +36,28 @@ DEFAULT_ARGS = {
 }
 TAGS = ["elgoose", "goose", "warehouse"]
 ASSETS = {layer: f"elgoose://warehouse/{layer}" for layer in LAYERS}
+
+
+def layer_dag(layer: str, *, doc: str, description: str):
+    """The DAG of one layer, as all three are made: id ``elgoose_<layer>``, its daily UTC schedule, one run
+    at a time, no catch-up, the shared owner, tags and typed Params (the trigger form). Gold also has a
+    deadline: a mail when it is not published by ELGOOSE_GOLD_DEADLINE (04:00 UTC), once per scheduled run."""
+    import pendulum
+    from airflow.sdk import DAG, CronTriggerTimetable
+
+    return DAG(
+        dag_id=DAG_IDS[layer],
+        description=description,
+        doc_md=doc,
+        schedule=CronTriggerTimetable(SCHEDULES[layer], timezone="UTC"),
+        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=[*TAGS, layer],
+        params=run_params(layer),
+        deadline=gold_deadline_alert(SCHEDULES[layer]) if layer == "gold" else None,
+    )
 
 
 def network_retries() -> dict:
@@ -141,36 +163,37 @@ def is_scheduled(dag_run) -> bool:
 # --- task builders shared by the DAG files (call inside a ``with DAG(...)`` block) -----------
 
 
-def migrate_task():
-    """Apply pending warehouse migrations (each exactly once): the first work of every DAG."""
-    from airflow.sdk import TriggerRule, task
-
-    @task(task_id="migrate_warehouse", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
-    def migrate_warehouse() -> list[str]:
-        from elgoose.connections import warehouse_connection
-        from elgoose.migrations import migrate
-
-        with warehouse_connection() as conn:
-            return migrate(conn)
-
-    return migrate_warehouse()
-
-
-def validate_task(layer: str):
+def prepare_run(layer: str):
+    """The task ``prepare_run``: refuse a conf this DAG cannot honour, then apply pending warehouse migrations
+    (each exactly once). One task, so that a run starts its work one task start-up sooner."""
     from airflow.sdk import get_current_context, task
 
-    @task(task_id="validate_run")
-    def validate_run() -> dict:
-        """Refuse a conf this DAG cannot honour before any work starts."""
-        context = get_current_context()
-        return validate_conf(layer, context["dag_run"].conf, context["params"])
+    @task(task_id="prepare_run")
+    def prepare() -> dict:
+        """Refuse a conf this DAG cannot honour before any work starts; then apply pending migrations."""
+        return _prepare(layer, get_current_context())
 
-    return validate_run()
+    return prepare()
 
 
-def start_gate(layer: str, upstream_layer: str, upstream_task_id: str):
-    """The task group ``start``: validate_run, then on scheduled runs an ExternalTaskSensor on the upstream
-    layer, then migrations. Returns the group, to set downstream work after it.
+def _prepare(layer: str, context, first_steps: tuple[str, ...] = ()) -> dict:
+    from elgoose.connections import warehouse_connection
+    from elgoose.migrations import migrate
+    from elgoose.steps import run_step
+
+    validated = validate_conf(layer, context["dag_run"].conf, context["params"])
+    with warehouse_connection() as conn:
+        applied = migrate(conn)
+        for step in first_steps:
+            run_step(conn, layer, step, run_id=context["run_id"])
+    return {**validated, "migrations_applied": applied}
+
+
+def start_gate(layer: str, upstream_layer: str, upstream_task_id: str, first_steps: tuple[str, ...] = ()):
+    """The task group ``start``: ``prepare_run`` (validate the conf, apply migrations, run ``first_steps`` of
+    the layer: gold's ``prepare`` of its build schema), then on scheduled runs an ExternalTaskSensor on the
+    upstream layer. Returns the group, to set downstream work after it (which joins with ``none_failed``: one
+    of the two branches is always skipped).
 
     Manual runs (UI, REST API, CLI, ``complete`` chaining) skip the sensor: their logical date
     matches no scheduled upstream run, and in Airflow 3 it may be null.
@@ -181,10 +204,13 @@ def start_gate(layer: str, upstream_layer: str, upstream_task_id: str):
 
     settings = get_settings()
 
-    @task.branch(task_id="choose_start")
-    def choose_start(validated: dict) -> str:
-        """Scheduled runs wait for the upstream layer; manual runs go straight to work."""
-        branch = f"wait_for_{upstream_layer}" if is_scheduled(get_current_context()["dag_run"]) else "manual_run"
+    @task.branch(task_id="prepare_run")
+    def prepare() -> str:
+        """Refuse a conf this DAG cannot honour, apply pending migrations; scheduled runs then wait for the
+        upstream layer, manual runs go straight to work."""
+        context = get_current_context()
+        _prepare(layer, context, first_steps)
+        branch = f"wait_for_{upstream_layer}" if is_scheduled(context["dag_run"]) else "manual_run"
         return f"start.{branch}"
 
     with TaskGroup("start", tooltip=f"validate the run; scheduled runs wait for {upstream_layer}") as group:
@@ -202,8 +228,9 @@ def start_gate(layer: str, upstream_layer: str, upstream_task_id: str):
             doc_md=f"Waits for the same day's scheduled `{DAG_IDS[upstream_layer]}.{upstream_task_id}`; "
             "fails as soon as it failed.",
         )
+        # an EmptyOperator never occupies a worker: the scheduler marks it done itself
         manual_run = EmptyOperator(task_id="manual_run", doc_md="Manual runs do not wait for an upstream run.")
-        choose_start(validate_task(layer)) >> [wait, manual_run] >> migrate_task()
+        prepare() >> [wait, manual_run]
     return group
 
 
@@ -240,26 +267,18 @@ def leaves(steps: dict) -> list:
 
 
 def complete_chain(next_layer: str):
-    """In mode ``complete``: trigger the next layer's DAG with this run's id, and wait for it."""
-    from airflow.sdk import get_current_context, task
-
+    """In mode ``complete``: trigger the next layer's DAG with this run's id, and wait for it (other modes:
+    the task skips itself). One task per hand-off."""
     from elgoose.operators import RunNextLayerOperator
 
-    @task.short_circuit(task_id="complete_mode")
-    def complete_mode() -> bool:
-        """Continue to the next layer only in mode `complete`."""
-        return get_current_context()["params"]["mode"] == "complete"
-
-    trigger = RunNextLayerOperator(
+    return RunNextLayerOperator(
         task_id=f"run_{next_layer}",
         trigger_dag_id=DAG_IDS[next_layer],
         trigger_run_id="{{ run_id }}__" + next_layer,
         conf={"mode": "complete", "upstream_run_id": "{{ run_id }}"},
         wait_for_completion=True,
-        poke_interval=5,
+        # how often the waiting task looks at the next layer's run: each look is one REST call
+        poke_interval=2,
         allowed_states=["success"],
         failed_states=["failed"],
     )
-    short = complete_mode()
-    short >> trigger
-    return short

@@ -81,5 +81,5 @@ def migrate(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> list[
         configure_reader_role(conn)
         from elgoose.ui.database import configure_ui_role
 
-        configure_ui_role(conn)  # the Warehouse page's read-only role (V006): its password, when configured
+        configure_ui_role(conn)  # the Warehouse page's read-only role (V007): its password, when configured
     return applied_now

@@ -9,25 +9,29 @@ from elgoose.settings import SQL_DIR
 
 
 class LayerSQLOperator(BaseOperator):
-    """Run one ``include/sql/<layer>/<name>.sql`` as one transaction and record it in processing_status.
+    """Run ``include/sql/<layer>/<name>.sql`` as one transaction and record it in processing_status.
 
     It calls ``elgoose.steps.run_step``, as every other caller does: the file is rendered with fixed template
     params from settings (never with run conf), values reach it only as bind parameters, and its last statement
     returns the step's counts, which become this task's XCom. ``method``: the API method the step reads; the
-    task is skipped when the run's ``endpoints`` Param names others.
+    task is skipped when the run's ``endpoints`` Param names others. ``then``: further steps this task runs
+    after it, each its own transaction and status row (gold's chatbot helpers, then publish: one task start-up
+    fewer on the critical path).
     """
 
     ui_color = "#e8f4ea"
 
-    def __init__(self, *, layer: str, name: str, method: str | None = None, **kwargs):
-        kwargs.setdefault("task_id", name)
-        kwargs.setdefault("doc_md", f"Runs `include/sql/{layer}/{name}.sql` as one transaction.")
+    def __init__(self, *, layer: str, name: str, method: str | None = None, then: tuple[str, ...] = (), **kwargs):
+        kwargs.setdefault("task_id", (name, *then)[-1])
+        files = ", ".join(f"`include/sql/{layer}/{step}.sql`" for step in (name, *then))
+        kwargs.setdefault("doc_md", f"Runs {files}, each as one transaction.")
         super().__init__(**kwargs)
         self.layer = layer
-        self.name = name
+        self.steps = (name, *then)
         self.method = method
-        if not (SQL_DIR / layer / f"{name}.sql").is_file():
-            raise ValueError(f"{layer} step {name!r} has no SQL file include/sql/{layer}/{name}.sql")
+        for step in self.steps:
+            if not (SQL_DIR / layer / f"{step}.sql").is_file():
+                raise ValueError(f"{layer} step {step!r} has no SQL file include/sql/{layer}/{step}.sql")
 
     def execute(self, context):
         from airflow.sdk.exceptions import AirflowSkipException
@@ -38,20 +42,22 @@ class LayerSQLOperator(BaseOperator):
         selected = context["params"].get("endpoints") or []
         if self.method and selected and self.method not in selected:
             raise AirflowSkipException(f"{self.method} is not among the selected endpoints {selected}")
+        results = {}
         with warehouse_connection() as conn:
-            counts = run_step(
-                conn,
-                self.layer,
-                self.name,
-                run_id=context["run_id"],
-                force_reprocess=context["params"].get("force_reprocess", False),
-            )
-        self.log.info("%s.%s: %s", self.layer, self.name, counts)
-        return counts
+            for step in self.steps:
+                results[step] = run_step(
+                    conn,
+                    self.layer,
+                    step,
+                    run_id=context["run_id"],
+                    force_reprocess=context["params"].get("force_reprocess", False),
+                )
+                self.log.info("%s.%s: %s", self.layer, step, results[step])
+        return results[self.steps[0]] if len(self.steps) == 1 else results
 
 
 class RunNextLayerOperator(TriggerDagRunOperator):
-    """Trigger the next layer's DAG and wait for it (mode ``complete``).
+    """In mode ``complete``, trigger the next layer's DAG and wait for it; in any other mode, skip.
 
     Under ``airflow dags test`` no scheduler runs a triggered DAG, so waiting would never end.
     There the remaining layers run in this task instead: the same steps in the same order,
@@ -59,6 +65,10 @@ class RunNextLayerOperator(TriggerDagRunOperator):
     """
 
     def execute(self, context):
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        if context["params"]["mode"] != "complete":
+            raise AirflowSkipException(f"mode {context['params']['mode']}: the next layer runs on its own schedule")
         if getattr(context["dag_run"], "triggering_user_name", None) == "dag_test":
             return self._run_inline(context)
         return super().execute(context)

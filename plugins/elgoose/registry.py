@@ -82,6 +82,9 @@ TABLES: tuple[Table, ...] = (
     Table("appearances", "bronze", ("show_id", "person_id", "appearance_type"), "who appeared at which show"),
     Table("links", "bronze", ("link_id",), "links attached to shows"),
     Table("uploads", "bronze", ("id",), "posters and other uploads of shows"),
+    # albums are served one row per track; the album's slug is inside album_url ("/albums/<slug>"), so the
+    # key reads album_url as served: "/albums/moon-cabin|1|1"
+    Table("albums", "bronze", ("album_url", "disc_number", "position"), "the discography: one row per album track"),
     # metadata's shape is unverified upstream: its records are keyed by content alone
     Table("metadata", "bronze", (), "setlist metadata (shape unverified: kept as JSON)"),
 
@@ -108,12 +111,24 @@ TABLES: tuple[Table, ...] = (
           source="raw_data.uploads"),
     Table("metadata", "silver", ("metadata_key",), "setlist metadata: typed keys plus the payload",
           source="raw_data.metadata"),
+    Table("album_tracks", "silver", ("album_slug", "disc_number", "position"),
+          "album tracks, typed; linked to the catalogue by song slug, tracks without a catalogue song counted",
+          source="raw_data.albums", depends_on=("songs",), row_count_gate=True),
+    Table("albums", "silver", ("album_slug",), "albums, derived from album_tracks (the API serves tracks)",
+          source="silver.album_tracks"),
 
     # --- gold: rebuilt from silver in gold_next, published atomically ---------------------------------------
     Table("song_performances", "gold", ("unique_id",),
           "every Goose performance with its show number, gap, debut and bustout flags"),
-    Table("song_stats", "gold", ("song_id", "song_name"), "career statistics per song",
+    Table("album_tracks", "gold", ("album_slug", "disc_number", "position"),
+          "every track of Goose's albums with its song, whether it is a cover, and its song's live plays",
           depends_on=("song_performances",)),
+    Table("song_stats", "gold", ("song_id", "song_name"),
+          "career statistics per song, whether it is a cover, its first studio release",
+          depends_on=("song_performances", "album_tracks")),
+    Table("album_stats", "gold", ("album_slug",),
+          "per studio album: tracks played live, live performances, most/least played, played in full",
+          depends_on=("song_performances", "album_tracks")),
     Table("show_summary", "gold", ("show_id",), "one row per show, with its readable setlist",
           depends_on=("song_performances",)),
     Table("venue_stats", "gold", ("venue_id",), "shows, songs, debuts and bustouts per venue",

@@ -8,7 +8,7 @@
 -- exist yet, or be older): publish.sql calls each of them after the rename, inside its transaction, so
 -- a broken one fails the publish and the previous gold stays.
 -- Name look-ups compare gold.fold_name() keys (case- and accent-insensitive), served by the
--- fold_name expression indexes of song_stats, venue_stats, tour_stats and segues.
+-- fold_name expression indexes of song_stats, album_tracks, venue_stats, tour_stats and segues.
 
 -- Function bodies are checked by publish.sql once they can resolve against the new gold (see above).
 set local check_function_bodies = off;
@@ -39,23 +39,26 @@ select *
 comment on view gold_next.latest_show is 'The most recent Goose show with a setlist.';
 
 create function gold_next.find_song(name text)
-returns table (song_id integer, song_name text, is_original boolean, original_artist text, times_played integer,
-               debut_date date, last_played_date date, current_gap integer, avg_gap numeric, max_gap integer,
-               jamchart_count integer, times_opened integer, times_closed integer, times_encore integer,
-               total_track_seconds bigint, longest_track_seconds integer, last_show_id bigint)
+returns table (song_id integer, song_name text, is_original boolean, original_artist text, is_cover boolean,
+               times_played integer, debut_date date, last_played_date date, current_gap integer, avg_gap numeric,
+               max_gap integer, jamchart_count integer, times_opened integer, times_closed integer,
+               times_encore integer, total_track_seconds bigint, longest_track_seconds integer, last_show_id bigint,
+               first_studio_album text, first_studio_album_slug text, first_studio_release_date date)
 language sql stable strict
 set search_path = gold, pg_temp
 as $$
     -- songs whose name matches exactly after folding; if none, songs whose folded name contains it
-    select s.song_id, s.song_name, s.is_original, s.original_artist, s.times_played, s.debut_date, s.last_played_date,
-           s.current_gap, s.avg_gap, s.max_gap, s.jamchart_count, s.times_opened, s.times_closed, s.times_encore,
-           s.total_track_seconds, s.longest_track_seconds, s.last_show_id
+    select s.song_id, s.song_name, s.is_original, s.original_artist, s.is_cover, s.times_played, s.debut_date,
+           s.last_played_date, s.current_gap, s.avg_gap, s.max_gap, s.jamchart_count, s.times_opened, s.times_closed,
+           s.times_encore, s.total_track_seconds, s.longest_track_seconds, s.last_show_id, s.first_studio_album,
+           s.first_studio_album_slug, s.first_studio_release_date
       from song_stats s
      where fold_name(s.song_name) = fold_name(find_song.name)
     union all
-    select s.song_id, s.song_name, s.is_original, s.original_artist, s.times_played, s.debut_date, s.last_played_date,
-           s.current_gap, s.avg_gap, s.max_gap, s.jamchart_count, s.times_opened, s.times_closed, s.times_encore,
-           s.total_track_seconds, s.longest_track_seconds, s.last_show_id
+    select s.song_id, s.song_name, s.is_original, s.original_artist, s.is_cover, s.times_played, s.debut_date,
+           s.last_played_date, s.current_gap, s.avg_gap, s.max_gap, s.jamchart_count, s.times_opened, s.times_closed,
+           s.times_encore, s.total_track_seconds, s.longest_track_seconds, s.last_show_id, s.first_studio_album,
+           s.first_studio_album_slug, s.first_studio_release_date
       from song_stats s
      where not exists (select 1
                          from song_stats e
@@ -86,6 +89,36 @@ $$;
 
 comment on function gold_next.song_history(text) is
     'Every performance (with gap, debut and bustout flags) of the song(s) gold.find_song(name) finds.';
+
+create function gold_next.song_albums(name text)
+returns table (song_id integer, song_name text, album_slug text, album_title text, release_date date,
+               release_date_text text, is_live boolean, disc_number integer, "position" integer, is_cover boolean,
+               original_artist text, track_seconds integer, times_played integer)
+language sql stable strict
+set search_path = gold, pg_temp
+as $$
+    -- album tracks whose song name matches exactly after folding; if none, those whose folded name contains it
+    select m.*
+      from (select t.song_id, t.song_name, t.album_slug, t.album_title, t.release_date, t.release_date_text,
+                   t.album_is_live, t.disc_number, t.position, t.is_cover, t.original_artist, t.track_seconds,
+                   t.times_played
+              from album_tracks t
+             where fold_name(t.song_name) = fold_name(song_albums.name)
+            union all
+            select t.song_id, t.song_name, t.album_slug, t.album_title, t.release_date, t.release_date_text,
+                   t.album_is_live, t.disc_number, t.position, t.is_cover, t.original_artist, t.track_seconds,
+                   t.times_played
+              from album_tracks t
+             where not exists (select 1
+                                 from album_tracks e
+                                where fold_name(e.song_name) = fold_name(song_albums.name))
+               and fold_name(song_albums.name) <> ''
+               and strpos(fold_name(t.song_name), fold_name(song_albums.name)) > 0) m
+     order by m.release_date nulls last, m.album_slug collate "C", m.disc_number, m.position
+$$;
+
+comment on function gold_next.song_albums(text) is
+    'The albums (studio and live) a song is on, by song name, case- and accent-insensitive like find_song: exact (folded) matches, else names containing it; oldest release first, unknown dates last.';
 
 create function gold_next.shows_on(show_date date)
 returns table (show_id bigint, show_date date, show_number integer, venue_id integer, venue_name text, city text,

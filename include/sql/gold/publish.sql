@@ -89,6 +89,7 @@ $$;
 -- The helper functions resolve their tables when called: check them against the new gold now.
 select count(*) from gold.find_song('');
 select count(*) from gold.song_history('');
+select count(*) from gold.song_albums('');
 select count(*) from gold.shows_on(date '2000-01-01');
 select count(*) from gold.on_this_day(1, 1);
 

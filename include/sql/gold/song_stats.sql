@@ -13,6 +13,12 @@
 --   total_track_seconds / longest_track_seconds    over performances with a known track time (NULL if none)
 -- Name: silver.songs' name when catalogued, else the setlist's; is_original and original_artist likewise
 -- (from the song's most recent setlist row when it is not in the catalogue).
+--   is_cover           not is_original: the catalogue's own flag (isoriginal; for a song not in the catalogue, its
+--                      setlist row's), which covers every song, on a record or not. Only where that flag is missing
+--                      do the song's album tracks decide (gold_next.album_tracks.is_cover: an original artist named)
+--   first_studio_album / _slug / first_studio_release_date   the studio (not live) album of the artist with
+--                      the song and the earliest release date; albums whose date is unknown come after every
+--                      dated one, ties by album slug (collate "C"). NULL when the song is on no studio album.
 {% import 'gold/_gold.sql' as gold %}
 
 create table gold_next.song_stats as
@@ -48,12 +54,33 @@ first_and_last as (
            (array_agg(p.unique_id order by p.show_number desc, p.position desc))[1] as last_unique_id
       from gold_next.song_performances p
      group by {{ gold.song_key('p') }}
+),
+
+first_studio_release as (
+    select distinct on (song_id)
+           song_id,
+           album_title,
+           album_slug,
+           release_date
+      from gold_next.album_tracks
+     where not album_is_live
+       and song_id is not null
+     order by song_id, release_date nulls last, album_slug collate "C", disc_number, position
+),
+
+album_cover_flag as (
+    select song_id, bool_or(is_cover) as is_cover
+      from gold_next.album_tracks
+     where song_id is not null
+     group by song_id
 )
 
 select s.song_id,
        s.song_name,
        case when c.song_id is not null then c.is_original else r.is_original end         as is_original,
        case when c.song_id is not null then c.original_artist else r.original_artist end as original_artist,
+       coalesce(not case when c.song_id is not null then c.is_original else r.is_original end,
+                ac.is_cover)                                                              as is_cover,
        s.times_played::integer                                     as times_played,
        f.debut_date,
        f.last_played_date,
@@ -66,12 +93,17 @@ select s.song_id,
        s.times_encore::integer                                     as times_encore,
        s.total_track_seconds::bigint                               as total_track_seconds,
        s.longest_track_seconds,
-       f.last_show_id
+       f.last_show_id,
+       fs.album_title                                              as first_studio_album,
+       fs.album_slug                                               as first_studio_album_slug,
+       fs.release_date                                             as first_studio_release_date
   from per_song s
  cross join latest_show l
   join first_and_last f on f.song_key = {{ gold.song_key('s') }}
   left join silver.songs c on c.song_id = s.song_id
   left join silver.setlists r on r.unique_id = f.last_unique_id
+  left join first_studio_release fs on fs.song_id = s.song_id
+  left join album_cover_flag ac on ac.song_id = s.song_id
  order by s.song_id nulls last, s.song_name collate "C";
 
 create unique index song_stats_song_idx on gold_next.song_stats (coalesce(song_id, 0), song_name);
@@ -79,6 +111,6 @@ create index song_stats_folded_name_idx on gold_next.song_stats (gold_next.fold_
 create index song_stats_times_played_idx on gold_next.song_stats (times_played desc, song_name collate "C");
 
 comment on table gold_next.song_stats is
-    'One row per song Goose has played: times played (shows), debut, last played, current gap, gaps, openers, closers, encores, jam charts.';
+    'One row per song Goose has played: times played (shows), debut, last played, current gap, gaps, openers, closers, encores, jam charts, cover or original, first studio release.';
 
 {{ gold.rows_built('song_stats') }}

@@ -43,6 +43,15 @@ select 'orphans:setlists_without_show',
   from silver.setlists s
  where not exists (select 1 from silver.shows sh where sh.show_id = s.show_id);
 
+-- An album track whose song_url slug names no catalogue song (an interlude, a slug spelled differently).
+insert into _checks
+select 'orphans:album_tracks_without_song',
+       case when count(*) = 0 then 'pass' else 'warn' end, count(*), '0',
+       'tracks: ' || coalesce(string_agg(t.album_slug || ' ' || t.disc_number || '-' || t.position, ', '
+                                         order by t.album_slug, t.disc_number, t.position), '')
+  from silver.album_tracks t
+ where t.song_id is null;
+
 insert into _checks
 select 'orphans:shows_without_venue',
        case when count(*) = 0 then 'pass' else 'warn' end, count(*), '0', null

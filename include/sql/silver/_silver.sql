@@ -4,15 +4,23 @@
     begin(method)          lock the endpoint against concurrent bronze/silver work, optionally
                            re-mark its current bronze versions unprocessed (force_reprocess), and
                            collect the newest unprocessed version of each record into _unprocessed
-                           (ids and keys only: the payloads stay in bronze, read once by bronze_rows)
-    bronze_rows(method, fields)  the FROM clause of a _typed query: _unprocessed (u) joined to its bronze
-                           rows (b), and r: the listed record keys, each read once per row as text
-                           (jsonb_to_record; V004's text_to_* helpers type them)
-    upsert(...)            quarantine what cannot be typed, upsert the rest without rewriting
+                           (ids and keys only: the payloads stay in bronze, read once per row)
+    typed(method, columns) build _typed: every column of the table, typed from the newest unprocessed
+                           records; the record keys read are the r.<key> the expressions name
+    upsert(method, table, key, columns, checks)
+                           quarantine what cannot be typed, upsert the rest without rewriting
                            unchanged rows, count inserted/updated/unchanged/rejected
     apply_deletions(...)   remove rows that the latest complete pull no longer serves (refusing a
                            mass deletion), log them, and forget their bronze version
     finish(method)         mark the bronze rows processed and return the counts as one JSON row
+
+  A table file states its columns ONCE, as a list of (column, expression) in the table's column order:
+    (name, expression)              typed from the record: the expression reads record keys as r.<key>
+                                    (text; V004's text_to_* helpers type them), the bronze row as b and
+                                    _unprocessed as u
+    (name, expression, 'derived')   computed from the other typed columns, by name
+    (name, expression, 'check')     typed from the record for the quarantine checks only, not stored
+  typed() and upsert() take that list; the filters record_keys and stored_columns (elgoose.sql) read it.
 
   Values reach the SQL only as bind parameters: %(run_id)s, %(force_reprocess)s,
   %(max_delete_fraction)s, %(min_rows_for_delete_guard)s. Table and column names are fixed here.
@@ -59,17 +67,31 @@ analyze _unprocessed;
 {%- endmacro %}
 
 
-{% macro bronze_rows(method, fields) -%}
-{#- fields: the record keys the file reads, each extracted once per row as text into r.<key> -#}
-_unprocessed u
-  join raw_data.{{ method }} b on b.id = u.bronze_id
- cross join lateral jsonb_to_record(b.data)
-       as r({% for f in fields %}"{{ f }}" text{% if not loop.last %}, {% endif %}{% endfor %})
+{% macro typed(method, columns) -%}
+{#- Each record key the expressions read is extracted once per row as text (jsonb_to_record): r.<key>. -#}
+create temporary table _typed on commit drop as
+with from_record as (
+    select u.bronze_id,
+           u.external_id
+           {%- for name, expression in columns | from_record %},
+           {{ expression }} as {{ name }}
+           {%- endfor %}
+      from _unprocessed u
+      join raw_data.{{ method }} b on b.id = u.bronze_id
+     cross join lateral jsonb_to_record(b.data)
+           as r({% for k in columns | record_keys %}"{{ k }}" text{% if not loop.last %}, {% endif %}{% endfor %})
+)
+select from_record.*
+       {%- for name, expression in columns | derived %},
+       {{ expression }} as {{ name }}
+       {%- endfor %}
+  from from_record
 {%- endmacro %}
 
 
-{% macro upsert(method, table, key, columns, checks) -%}
-{#- checks: list of (condition that makes the record unusable, reason) -#}
+{% macro upsert(method, table, key, column_list, checks) -%}
+{#- column_list: the file's columns (see the top); checks: (condition that makes the record unusable, reason) -#}
+{%- set columns = column_list | stored_columns -%}
 insert into silver.rejects (source_table, bronze_id, external_id, reason, payload, run_id)
 select '{{ method }}', bronze_id, external_id, reject_reason,
        (select b.data from raw_data.{{ method }} b where b.id = checked.bronze_id), %(run_id)s

@@ -4,30 +4,28 @@
 {% import 'silver/_silver.sql' as silver %}
 {{ silver.begin('jamcharts') }}
 
-create temporary table _typed on commit drop as
-select u.bronze_id,
-       u.external_id,
-       silver.text_to_bigint(r.uniqueid)          as unique_id,
-       silver.text_to_bigint(r.showid)            as show_id,
-       silver.to_date(r.showdate)           as show_date,
-       silver.text_to_int(r.artist_id)            as artist_id,
-       case when silver.text_to_int(r.song_id) = 1 then null
-            else silver.text_to_int(r.song_id) end as song_id,
-       silver.clean_text(r.songname)        as song_name,
-       nullif(r.song_slug, '')              as song_slug,
-       nullif(btrim(r.setnumber), '')       as set_number,
-       silver.text_to_int(r.position)             as position,
-       silver.track_seconds(r.tracktime)    as track_seconds,
-       silver.clean_text(r.jamchartnote)    as jamchart_note,
-       silver.clean_text(r.footnote)        as footnote,
-       silver.text_to_bool(r.isrecommended)       as is_recommended,
-       silver.clean_text(r.venuename)       as venue_name,
-       nullif(r.permalink, '')              as permalink
-  from {{ silver.bronze_rows('jamcharts', ['uniqueid', 'showid', 'showdate', 'artist_id', 'song_id', 'songname', 'song_slug', 'setnumber', 'position', 'tracktime', 'jamchartnote', 'footnote', 'isrecommended', 'venuename', 'permalink']) }};
+{% set columns = [
+    ('unique_id',      'silver.text_to_bigint(r.uniqueid)'),
+    ('show_id',        'silver.text_to_bigint(r.showid)'),
+    ('show_date',      'silver.to_date(r.showdate)'),
+    ('artist_id',      'silver.text_to_int(r.artist_id)'),
+    ('song_id',        'case when silver.text_to_int(r.song_id) = 1 then null else silver.text_to_int(r.song_id) end'),
+    ('song_name',      'silver.clean_text(r.songname)'),
+    ('song_slug',      "nullif(r.song_slug, '')"),
+    ('set_number',     "nullif(btrim(r.setnumber), '')"),
+    ('position',       'silver.text_to_int(r.position)'),
+    ('track_seconds',  'silver.track_seconds(r.tracktime)'),
+    ('jamchart_note',  'silver.clean_text(r.jamchartnote)'),
+    ('footnote',       'silver.clean_text(r.footnote)'),
+    ('is_recommended', 'silver.text_to_bool(r.isrecommended)'),
+    ('venue_name',     'silver.clean_text(r.venuename)'),
+    ('permalink',      "nullif(r.permalink, '')"),
+] %}
+
+{{ silver.typed('jamcharts', columns) }};
 
 {{ silver.upsert('jamcharts', 'jamcharts', ['unique_id'],
-    ['unique_id', 'show_id', 'show_date', 'artist_id', 'song_id', 'song_name', 'song_slug', 'set_number',
-     'position', 'track_seconds', 'jamchart_note', 'footnote', 'is_recommended', 'venue_name', 'permalink'],
+    columns,
     [('unique_id is null', 'uniqueid is missing or not an integer')]) }}
 
 {{ silver.apply_deletions('jamcharts', 'jamcharts', 't.unique_id::text') }}

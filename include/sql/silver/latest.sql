@@ -4,31 +4,29 @@
 {% import 'silver/_silver.sql' as silver %}
 {{ silver.begin('latest') }}
 
-create temporary table _typed on commit drop as
-select u.bronze_id,
-       u.external_id,
-       silver.text_to_bigint(r.uniqueid)        as unique_id,
-       silver.text_to_bigint(r.show_id)         as show_id,
-       silver.to_date(r.showdate)         as show_date,
-       silver.text_to_int(r.artist_id)          as artist_id,
-       silver.text_to_int(r.venue_id)           as venue_id,
-       silver.clean_text(r.venuename)     as venue_name,
-       case when silver.text_to_int(r.song_id) = 1 then null
-            else silver.text_to_int(r.song_id) end as song_id,
-       silver.clean_text(r.songname)      as song_name,
-       nullif(btrim(r.setnumber), '')     as set_number,
-       case when nullif(btrim(r.setnumber), '') is null then null
-            when btrim(r.setnumber) = 'e' then 'Encore'
-            when left(btrim(r.setnumber), 1) = 'e' then 'Encore ' || substr(btrim(r.setnumber), 2)
-            else 'Set ' || btrim(r.setnumber) end as set_label,
-       silver.text_to_int(r.position)           as position,
-       r.transition                       as transition,
-       silver.clean_text(r.footnote)      as footnote
-  from {{ silver.bronze_rows('latest', ['uniqueid', 'show_id', 'showdate', 'artist_id', 'venue_id', 'venuename', 'song_id', 'songname', 'setnumber', 'position', 'transition', 'footnote']) }};
+{% set columns = [
+    ('unique_id',  'silver.text_to_bigint(r.uniqueid)'),
+    ('show_id',    'silver.text_to_bigint(r.show_id)'),
+    ('show_date',  'silver.to_date(r.showdate)'),
+    ('artist_id',  'silver.text_to_int(r.artist_id)'),
+    ('venue_id',   'silver.text_to_int(r.venue_id)'),
+    ('venue_name', 'silver.clean_text(r.venuename)'),
+    ('song_id',    'case when silver.text_to_int(r.song_id) = 1 then null else silver.text_to_int(r.song_id) end'),
+    ('song_name',  'silver.clean_text(r.songname)'),
+    ('set_number', "nullif(btrim(r.setnumber), '')"),
+    ('set_label',  "case when set_number is null then null
+                         when set_number = 'e' then 'Encore'
+                         when left(set_number, 1) = 'e' then 'Encore ' || substr(set_number, 2)
+                         else 'Set ' || set_number end", 'derived'),
+    ('position',   'silver.text_to_int(r.position)'),
+    ('transition', 'r.transition'),
+    ('footnote',   'silver.clean_text(r.footnote)'),
+] %}
+
+{{ silver.typed('latest', columns) }};
 
 {{ silver.upsert('latest', 'latest', ['unique_id'],
-    ['unique_id', 'show_id', 'show_date', 'artist_id', 'venue_id', 'venue_name', 'song_id', 'song_name',
-     'set_number', 'set_label', 'position', 'transition', 'footnote'],
+    columns,
     [('unique_id is null', 'uniqueid is missing or not an integer'),
      ('show_id is null', 'show_id is missing or not an integer'),
      ('show_date is null', 'showdate is missing or not a valid date'),

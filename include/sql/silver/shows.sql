@@ -4,34 +4,32 @@
 {% import 'silver/_silver.sql' as silver %}
 {{ silver.begin('shows') }}
 
-create temporary table _typed on commit drop as
-select u.bronze_id,
-       u.external_id,
-       silver.text_to_bigint(r.show_id)       as show_id,
-       silver.to_date(r.showdate)       as show_date,
-       silver.text_to_int(r.showorder)        as show_order,
-       silver.text_to_int(r.show_year)        as show_year,
-       silver.text_to_int(r.artist_id)        as artist_id,
-       silver.clean_text(r.artist)      as artist,
-       silver.clean_text(r.showtitle)   as show_title,
-       silver.text_to_int(r.venue_id)         as venue_id,
-       silver.clean_text(r.venuename)   as venue_name,
-       silver.clean_text(r.location)    as location,
-       silver.clean_text(r.city)        as city,
-       silver.clean_text(r.state)       as state,
-       silver.clean_text(r.country)     as country,
-       silver.text_to_int(r.tour_id)          as tour_id,
-       silver.clean_text(r.tourname)    as tour_name,
-       nullif(r.permalink, '')          as permalink,
-       case when jsonb_typeof(b.data -> 'show_tags') = 'array' then b.data -> 'show_tags' end as show_tags,
-       silver.to_timestamptz(r.created_at) as created_at,
-       silver.to_timestamptz(r.updated_at) as updated_at
-  from {{ silver.bronze_rows('shows', ['show_id', 'showdate', 'showorder', 'show_year', 'artist_id', 'artist', 'showtitle', 'venue_id', 'venuename', 'location', 'city', 'state', 'country', 'tour_id', 'tourname', 'permalink', 'created_at', 'updated_at']) }};
+{% set columns = [
+    ('show_id',    'silver.text_to_bigint(r.show_id)'),
+    ('show_date',  'silver.to_date(r.showdate)'),
+    ('show_order', 'silver.text_to_int(r.showorder)'),
+    ('show_year',  'silver.text_to_int(r.show_year)'),
+    ('artist_id',  'silver.text_to_int(r.artist_id)'),
+    ('artist',     'silver.clean_text(r.artist)'),
+    ('show_title', 'silver.clean_text(r.showtitle)'),
+    ('venue_id',   'silver.text_to_int(r.venue_id)'),
+    ('venue_name', 'silver.clean_text(r.venuename)'),
+    ('location',   'silver.clean_text(r.location)'),
+    ('city',       'silver.clean_text(r.city)'),
+    ('state',      'silver.clean_text(r.state)'),
+    ('country',    'silver.clean_text(r.country)'),
+    ('tour_id',    'silver.text_to_int(r.tour_id)'),
+    ('tour_name',  'silver.clean_text(r.tourname)'),
+    ('permalink',  "nullif(r.permalink, '')"),
+    ('show_tags',  "case when jsonb_typeof(b.data -> 'show_tags') = 'array' then b.data -> 'show_tags' end"),
+    ('created_at', 'silver.to_timestamptz(r.created_at)'),
+    ('updated_at', 'silver.to_timestamptz(r.updated_at)'),
+] %}
+
+{{ silver.typed('shows', columns) }};
 
 {{ silver.upsert('shows', 'shows', ['show_id'],
-    ['show_id', 'show_date', 'show_order', 'show_year', 'artist_id', 'artist', 'show_title', 'venue_id',
-     'venue_name', 'location', 'city', 'state', 'country', 'tour_id', 'tour_name', 'permalink', 'show_tags',
-     'created_at', 'updated_at'],
+    columns,
     [('show_id is null', 'show_id is missing or not an integer'),
      ('show_date is null', 'showdate is missing or not a valid date')]) }}
 

@@ -3,7 +3,7 @@
 The page connects to the warehouse of the Airflow connection ``elgoose_warehouse`` (its host, port,
 database and TLS settings) but never as that connection's user: it logs in as ``elgoose_ui``, which may
 only read ``processing_status``, ``quality_checks``, ``silver.rejects`` and ``silver.deletions``
-(migration V006), in read-only transactions. Its password is the setting ``ELGOOSE_UI_PASSWORD``: the
+(migration V007), in read-only transactions. Its password is the setting ``ELGOOSE_UI_PASSWORD``: the
 migration runner gives it to the role (``configure_ui_role``) and the api-server logs in with it. On a
 server that trusts local connections (the embedded one, tests) no password is needed.
 """
@@ -33,7 +33,7 @@ class WarehouseUnavailable(RuntimeError):
 def configure_ui_role(conn: psycopg.Connection) -> bool:
     """Give ``elgoose_ui`` the password of ``ELGOOSE_UI_PASSWORD`` (as a SCRAM verifier); False when unset.
 
-    Called by the migration runner after the migrations: the role exists from V006 on. The plain text
+    Called by the migration runner after the migrations: the role exists from V007 on. The plain text
     never reaches the server (nor its statement log).
     """
     password = get_settings().ui_password
@@ -90,11 +90,11 @@ class ReadOnlyPool:
             message = " ".join(str(exc).split())
             raise WarehouseUnavailable(
                 f"could not log in to the warehouse as role {UI_ROLE} ({message}). The role is created by "
-                f"migration V006; where the server asks for a password, set {PASSWORD_SETTING} for the "
+                f"migration V007; where the server asks for a password, set {PASSWORD_SETTING} for the "
                 "api-server and for the tasks (the migration runner gives it to the role)"
             ) from exc
         # The role's own setting already makes every transaction read-only; this holds it even if a
-        # server was migrated before V006 set it.
+        # server was migrated before V007 set it.
         conn.execute("set default_transaction_read_only = on")
         return conn
 

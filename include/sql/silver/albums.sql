@@ -1,0 +1,100 @@
+-- silver.albums: the discography, one row per album, derived from silver.album_tracks (upstream serves tracks).
+-- grain: one row per album; key: album_slug
+-- Every track row repeats its album's fields; they are taken from the track row with the newest
+-- album_updated_at (then the most recently loaded one), so a half-applied upstream edit shows its newest side.
+--   title        the display name when upstream sets one, else the album title
+--   release_date NULL when the served text is not a calendar date (release_date_text keeps it)
+--   is_live      every track of the album is live (a studio album with a live bonus track stays a studio album)
+--   track_count / disc_count   over the album's tracks in silver
+-- Rebuilt from silver.album_tracks each run: an album whose every track is gone upstream is deleted and logged.
+select pg_advisory_xact_lock(hashtextextended('elgoose:silver:albums', 0));
+
+create temporary table _counts (metric text primary key, n bigint not null) on commit drop;
+
+create temporary table _albums on commit drop as
+with newest_track as (
+    select distinct on (album_slug)
+           album_slug,
+           album_title,
+           album_display_name,
+           artist_id,
+           artist,
+           release_date,
+           release_date_text,
+           album_notes
+      from silver.album_tracks
+     order by album_slug, album_updated_at desc nulls last, bronze_id desc
+),
+
+per_album as (
+    select album_slug,
+           coalesce(bool_and(is_live), false)    as is_live,
+           count(*)::integer                     as track_count,
+           count(distinct disc_number)::integer  as disc_count,
+           max(album_updated_at)                 as updated_at
+      from silver.album_tracks
+     group by album_slug
+),
+
+albums as (
+    select n.album_slug,
+           coalesce(n.album_display_name, n.album_title) as title,
+           n.album_title,
+           n.album_display_name,
+           n.artist_id,
+           n.artist,
+           n.release_date,
+           n.release_date_text,
+           n.album_notes as notes,
+           p.is_live,
+           p.track_count,
+           p.disc_count,
+           p.updated_at
+      from newest_track n
+      join per_album p using (album_slug)
+)
+
+select albums.*,
+       md5(row(album_slug, title, album_title, album_display_name, artist_id, artist, release_date,
+               release_date_text, notes, is_live, track_count, disc_count, updated_at)::text) as row_hash
+  from albums;
+
+with written as (
+    insert into silver.albums as t (album_slug, title, album_title, album_display_name, artist_id, artist,
+                                    release_date, release_date_text, notes, is_live, track_count, disc_count,
+                                    updated_at, row_hash)
+    select album_slug, title, album_title, album_display_name, artist_id, artist, release_date, release_date_text,
+           notes, is_live, track_count, disc_count, updated_at, row_hash
+      from _albums
+    on conflict (album_slug) do update
+       set title = excluded.title, album_title = excluded.album_title,
+           album_display_name = excluded.album_display_name, artist_id = excluded.artist_id,
+           artist = excluded.artist, release_date = excluded.release_date,
+           release_date_text = excluded.release_date_text, notes = excluded.notes, is_live = excluded.is_live,
+           track_count = excluded.track_count, disc_count = excluded.disc_count, updated_at = excluded.updated_at,
+           row_hash = excluded.row_hash, loaded_at = now()
+     where t.row_hash is distinct from excluded.row_hash
+    returning (xmax = 0) as inserted
+)
+insert into _counts
+select metric, n
+  from (select count(*) filter (where inserted) as inserted, count(*) filter (where not inserted) as updated
+          from written) w
+ cross join lateral (values ('inserted', w.inserted), ('updated', w.updated),
+                            ('unchanged', (select count(*) from _albums) - w.inserted - w.updated)) v(metric, n);
+
+with removed as (
+    delete from silver.albums a
+     where not exists (select 1 from _albums n where n.album_slug = a.album_slug)
+    returning a.*
+),
+logged as (
+    insert into silver.deletions (table_name, record_key, row_data, run_id)
+    select 'albums', album_slug, to_jsonb(removed) - 'row_hash', %(run_id)s from removed
+    returning 1
+)
+insert into _counts select 'deleted', count(*) from logged;
+
+insert into _counts select 'processed', count(*) from _albums;
+
+select jsonb_object_agg(metric, n) as counts from _counts;
