@@ -48,7 +48,7 @@ FIELDS: dict[str, dict[str, str]] = {
     "uploads": {"id": UPLOAD, "show_id": SHOW, "showdate": DATE},
     "metadata": {"show_id": SHOW, "showdate": DATE},
 }
-CATALOGUES = ("songs", "venues")  # not scaled: more shows of the same songs at the same venues
+CATALOGUES = ("songs", "venues", "albums")  # not scaled: more shows of the same songs, venues and records
 CHANGED = ("setlists", "shows", "jamcharts", "latest")
 ENVELOPE_HEAD = b'{"error":false,"error_message":"","data":['
 ENVELOPE_TAIL = b"]}"
@@ -183,7 +183,8 @@ def ensure(scale: int, *, regenerate: bool = False) -> tuple[Path, dict]:
     manifest_path = folder / "manifest.json"
     if not regenerate and manifest_path.exists():
         manifest = orjson.loads(manifest_path.read_bytes())
-        if manifest.get("version") == GENERATOR_VERSION and manifest.get("scale") == scale:
+        current = manifest.get("version") == GENERATOR_VERSION and manifest.get("scale") == scale
+        if current and set(manifest.get("records", ())) == set(METHODS):  # a method added since: generate again
             return folder, manifest
     if folder.exists():
         shutil.rmtree(folder)

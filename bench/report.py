@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import fits, report_dlt
+from bench import fits, report_dlt, ui_load
 
 # The targets (measured here, never asserted by timed unit tests).
 FLOOR_RATIO_MAX = 2.0  # bronze + silver within 2x of the floor, at 10x and 100x
@@ -186,6 +186,7 @@ def render(runs: list[dict], info: dict) -> str:
     out.append("")
     out += report_dlt.notes(runs)
     out += _linearity(runs)
+    out += ui_load.report(runs)
     out += fits.render(info.get("fits"))
     out += _airflow(info)
     out += _targets(runs, info)

@@ -11,8 +11,9 @@ loopback streaming the generated files (``bench/datagen.py``):
 3. silver (``run_layer(conn, "silver")``) and gold (``run_gold``); the size of each schema on disk
 4. the chatbot queries, ``--calls`` times each: median and p95 latency
 5. a re-run on unchanged data (bronze + silver), then a run after one new show (bronze + silver + gold)
-6. naive: per-record select then insert/update (sampled and extrapolated above ``--naive-max`` records)
-7. dlt: its ``rest_api`` source against ours (bronze + silver), first load and re-run, in-process and as
+6. the Warehouse page in Airflow's UI (``bench/ui_load.py``): median and p95 per page
+7. naive: per-record select then insert/update (sampled and extrapolated above ``--naive-max`` records)
+8. dlt: its ``rest_api`` source against ours (bronze + silver), first load and re-run, in-process and as
    whole processes (``bench/dlt_compare.py``; ``--no-dlt`` skips it)
 
 Then, once (``bench/airflow_run.py``; ``--no-airflow`` skips it): each DAG file's parse time, and a
@@ -40,7 +41,7 @@ from pathlib import Path
 import orjson
 import psycopg
 
-from bench import baselines, datagen, dlt_compare, fits
+from bench import baselines, datagen, dlt_compare, fits, ui_load
 from bench.report import render
 from elgoose_local.console import say as console_say
 
@@ -251,6 +252,9 @@ def run_scale(scale: int, server: str, template: str, args: argparse.Namespace) 
                     "bronze_rows_written": bronze_rows(conn) - before,
                     "show_rows": manifest["change"],
                 }
+
+                say(f"{scale}x: the Warehouse page")
+                out["ui"] = ui_load.measure(dsn)
 
             say(f"{scale}x: naive baseline")
             out["naive"] = baselines.naive(conn, folder, records, args.naive_max)

@@ -17,7 +17,8 @@ independent ones in parallel), and `publish` adds the readers' helpers (step `ch
 previous gold or the new one, never a half-built or empty table; a failed refresh leaves the previous
 gold in place. The same silver always gives byte-identical gold.
 
-Scheduled runs (03:00 UTC) first wait for the same day's `elgoose_silver.quality_gates`.
+Scheduled runs (03:00 UTC) first wait for the same day's `elgoose_silver.quality_gates`. A run not
+finished by `ELGOOSE_GOLD_DEADLINE` (04:00 UTC) mails through the `elgoose_alerts` connection, once.
 Every step writes a row to `processing_status` (layer `gold`).
 """
 

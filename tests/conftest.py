@@ -84,3 +84,13 @@ def snapshot_dir() -> Path:
     if not SNAPSHOT.is_dir():
         pytest.skip(f"the real ElGoose snapshot is not present at {SNAPSHOT} (it lives in ../shared, outside the repo)")
     return SNAPSHOT
+
+
+# The Airflow UI stack (api-server, scheduler, dag-processor, triggerer), shared by the browser, Warehouse
+# page and alert tests: started once, and those tests run last, together (see tests/airflow_ui_stack.py).
+from airflow_ui_stack import browser, mail, page, ui, uses_the_stack  # noqa: E402, F401
+
+
+def pytest_collection_modifyitems(config, items):
+    shared = sorted((i for i in items if uses_the_stack(i)), key=lambda i: i.path.name != "test_browser.py")
+    items[:] = [i for i in items if not uses_the_stack(i)] + shared

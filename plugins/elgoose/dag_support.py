@@ -19,6 +19,7 @@ from datetime import timedelta
 from airflow.sdk import Param
 
 from elgoose import registry
+from elgoose.alerts import gold_deadline_alert, task_failed
 from elgoose.registry import DAG_IDS, LAYERS, METHODS
 from elgoose.settings import get_settings
 
@@ -35,6 +36,8 @@ CHAIN_DELTA = timedelta(minutes=30)
 DEFAULT_ARGS = {
     "owner": "data-platform",
     "retries": 0,
+    # A mail through the elgoose_alerts connection when a task has failed for good (off when it is unset).
+    "on_failure_callback": task_failed,
 }
 TAGS = ["elgoose", "goose", "warehouse"]
 ASSETS = {layer: f"elgoose://warehouse/{layer}" for layer in LAYERS}
@@ -43,7 +46,8 @@ ASSETS = {layer: f"elgoose://warehouse/{layer}" for layer in LAYERS}
 def layer_dag(layer: str, *, doc: str, description: str):
     """The DAG of one layer, as all three are made: id ``elgoose_<layer>``, its daily UTC schedule, one run
     at a time, no catch-up, no missed slot on a first unpause (FIRST_RUN_NOT_BEFORE_UNPAUSE), the shared
-    owner, tags and typed Params (the trigger form)."""
+    owner, tags and typed Params (the trigger form). Gold also has a deadline: a mail when it is not
+    published by ELGOOSE_GOLD_DEADLINE (04:00 UTC), once per scheduled run."""
     from airflow.sdk import DAG, CronTriggerTimetable
 
     return DAG(
@@ -56,6 +60,7 @@ def layer_dag(layer: str, *, doc: str, description: str):
         default_args=DEFAULT_ARGS,
         tags=[*TAGS, layer],
         params=run_params(layer),
+        deadline=gold_deadline_alert(SCHEDULES[layer]) if layer == "gold" else None,
     )
 
 

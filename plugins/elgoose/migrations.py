@@ -79,4 +79,7 @@ def migrate(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> list[
                 )
             applied_now.append(migration.version)
         configure_reader_role(conn)
+        from elgoose.ui.database import configure_ui_role
+
+        configure_ui_role(conn)  # the Warehouse page's read-only role (V007): its password, when configured
     return applied_now

@@ -76,6 +76,11 @@ class Settings:
     # The downstream DAGs' ExternalTaskSensors: how often they look, and when they give up.
     sensor_poke_seconds: int = _env("ELGOOSE_SENSOR_POKE_SECONDS", 60)
     sensor_timeout_seconds: int = _env("ELGOOSE_SENSOR_TIMEOUT_SECONDS", 2 * 3600)
+    # The Warehouse page (plugins/elgoose/ui): its read-only role's password, and when a layer turns red.
+    ui_password: str = _env("ELGOOSE_UI_PASSWORD", "", secret=True)
+    ui_stale_after_hours: float = _env("ELGOOSE_UI_STALE_AFTER_HOURS", 26.0)
+    # Alerts (plugins/elgoose/alerts.py): the UTC time of day by which gold must be published.
+    gold_deadline: str = _env("ELGOOSE_GOLD_DEADLINE", "04:00")
 
     def __post_init__(self):
         if self.chatbot_role and not _ROLE_NAME.fullmatch(self.chatbot_role):
