@@ -161,6 +161,8 @@ def ui(mail, pg_server, pg_template, tmp_path_factory):
                 ELGOOSE_SENSOR_TIMEOUT_SECONDS="300",
                 # Only the tests' own runs: today's scheduled runs would compete for the cores and mail.
                 AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE="False",
+                # A broken gate fails for good at its first try (step retries: tests/test_celery.py).
+                ELGOOSE_STEP_RETRIES="0",
                 ELGOOSE_UI_PASSWORD=secrets.token_urlsafe(16),
                 AIRFLOW_CONN_ELGOOSE_ALERTS=alerts_connection(mail.port),
             )
