@@ -13,7 +13,7 @@ RSS_MAX_MB = 500.0  # bronze loader peak RSS at 100x
 RERUN_MAX = 0.25  # re-run on unchanged data: at most 25% of the full bronze + silver
 CHANGE_MAX = 0.25  # one new show: silver at most this fraction of a full silver (i.e. no rebuild)
 PARSE_MAX_S = 0.5  # each DAG file parses in under 0.5 s
-COMPLETE_RUN_MAX_S = 120.0  # a complete run at 1x under a real scheduler, end to end
+COMPLETE_RUN_MAX_S = 30.0  # a complete run at 1x under a real scheduler, end to end (issue #16)
 P95_MAX_MS = 5.0  # chatbot queries at 100x
 
 
@@ -378,12 +378,15 @@ def _targets(runs: list[dict], info: dict) -> list[str]:
     run = info.get("airflow_complete")
     if run:
         lines.append(
-            f"- A `complete` run at 1x under a real scheduler in under {COMPLETE_RUN_MAX_S / 60:.0f} minutes: "
-            f"{_mark(run['wall_seconds'] < COMPLETE_RUN_MAX_S)} ({_s(run['wall_seconds'])}, of which Airflow "
-            f"overhead {_s(run['airflow_overhead_seconds'])})"
+            f"- A `complete` run at 1x under a real scheduler in at most {COMPLETE_RUN_MAX_S:.0f} s: "
+            f"{_mark(run['wall_seconds'] <= COMPLETE_RUN_MAX_S)} ({_s(run['wall_seconds'])}, of which Airflow "
+            f"overhead {_s(run['airflow_overhead_seconds'])}; {run.get('task_instances')} task instances, "
+            f"median per task: {_per_task(run)})"
         )
     else:
-        lines.append(f"- A `complete` run at 1x under a real scheduler in under 2 minutes: {_mark(None)}")
+        lines.append(
+            f"- A `complete` run at 1x under a real scheduler in at most {COMPLETE_RUN_MAX_S:.0f} s: {_mark(None)}"
+        )
 
     if 100 in by:
         worst = max(v["p95_ms"] for v in by[100]["latency"].values())
@@ -399,3 +402,13 @@ def _targets(runs: list[dict], info: dict) -> list[str]:
             + ")"
         )
     return [*lines, ""]
+
+
+def _per_task(run: dict) -> str:
+    """The overhead of one task instance: queued -> running, task start-up before its step, hand-off to the next."""
+    parts = (
+        ("queued", "queued_to_start_seconds"),
+        ("start-up", "task_runner_seconds"),
+        ("hand-off", "task_hop_seconds"),
+    )
+    return ", ".join(f"{name} {_s(run[key]['median'])}" for name, key in parts if run.get(key) and run[key].get("n"))
