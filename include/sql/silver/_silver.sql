@@ -253,3 +253,13 @@ insert into _counts select 'processed', count(*) from {{ rows }};
 
 select jsonb_object_agg(metric, n) as counts from _counts;
 {%- endmacro %}
+
+
+
+{% macro set_label(set_number) -%}
+{#- 'Set 1', 'Encore', 'Encore 2' from upstream's setnumber ('1'.., 'e', 'e2'): setlists and latest alike -#}
+case when {{ set_number }} is null then null
+     when {{ set_number }} = 'e' then 'Encore'
+     when left({{ set_number }}, 1) = 'e' then 'Encore ' || substr({{ set_number }}, 2)
+     else 'Set ' || {{ set_number }} end
+{%- endmacro %}
