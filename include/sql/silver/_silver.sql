@@ -14,6 +14,14 @@
                            mass deletion), log them, and forget their bronze version
     finish(method)         mark the bronze rows processed and return the counts as one JSON row
 
+  A table derived from other silver tables (people, albums) builds its rows into a temporary table and
+  uses two macros instead:
+    begin_derived(table)   lock the table against a concurrent build, and start the counts
+    sync_derived(table, rows, key, columns)
+                           bring silver.<table> to exactly the rows of <rows>: insert the new keys, rewrite
+                           only the changed rows (row_hash over columns), delete and log the keys that are
+                           gone; return the counts as one JSON row
+
   A table file states its columns ONCE, as a list of (column, expression) in the table's column order:
     (name, expression)              typed from the record: the expression reads record keys as r.<key>
                                     (text; V004's text_to_* helpers type them), the bronze row as b and
@@ -195,4 +203,63 @@ with marked as (
 insert into _counts select 'processed', count(*) from marked;
 
 select jsonb_object_agg(metric, n) as counts from _counts;
+{%- endmacro %}
+
+
+
+{% macro begin_derived(table) -%}
+select pg_advisory_xact_lock(hashtextextended('elgoose:silver:{{ table }}', 0));
+
+create temporary table _counts (metric text primary key, n bigint not null) on commit drop;
+{%- endmacro %}
+
+
+{% macro sync_derived(table, rows, key, columns) -%}
+{#- key: one column; columns: the table's columns in its order (their row_hash is md5 of that row) -#}
+with fresh as (
+    select {{ columns | join(', ') }}, md5(row({{ columns | join(', ') }})::text) as row_hash
+      from {{ rows }}
+),
+written as (
+    insert into silver.{{ table }} as t ({{ columns | join(', ') }}, row_hash)
+    select {{ columns | join(', ') }}, row_hash
+      from fresh
+    on conflict ({{ key }}) do update
+       set {% for c in columns if c != key %}{{ c }} = excluded.{{ c }}, {% endfor %}row_hash = excluded.row_hash,
+           loaded_at = now()
+     where t.row_hash is distinct from excluded.row_hash
+    returning (xmax = 0) as inserted
+)
+insert into _counts
+select metric, n
+  from (select count(*) filter (where inserted) as inserted, count(*) filter (where not inserted) as updated
+          from written) w
+ cross join lateral (values ('inserted', w.inserted), ('updated', w.updated),
+                            ('unchanged', (select count(*) from {{ rows }}) - w.inserted - w.updated)) v(metric, n);
+
+with removed as (
+    delete from silver.{{ table }} t
+     where not exists (select 1 from {{ rows }} n where n.{{ key }} = t.{{ key }})
+    returning t.*
+),
+logged as (
+    insert into silver.deletions (table_name, record_key, row_data, run_id)
+    select '{{ table }}', {{ key }}::text, to_jsonb(removed) - 'row_hash', %(run_id)s from removed
+    returning 1
+)
+insert into _counts select 'deleted', count(*) from logged;
+
+insert into _counts select 'processed', count(*) from {{ rows }};
+
+select jsonb_object_agg(metric, n) as counts from _counts;
+{%- endmacro %}
+
+
+
+{% macro set_label(set_number) -%}
+{#- 'Set 1', 'Encore', 'Encore 2' from upstream's setnumber ('1'.., 'e', 'e2'): setlists and latest alike -#}
+case when {{ set_number }} is null then null
+     when {{ set_number }} = 'e' then 'Encore'
+     when left({{ set_number }}, 1) = 'e' then 'Encore ' || substr({{ set_number }}, 2)
+     else 'Set ' || {{ set_number }} end
 {%- endmacro %}

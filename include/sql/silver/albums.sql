@@ -7,9 +7,8 @@
 --   is_live      every track of the album is live (a studio album with a live bonus track stays a studio album)
 --   track_count / disc_count   over the album's tracks in silver
 -- Rebuilt from silver.album_tracks each run: an album whose every track is gone upstream is deleted and logged.
-select pg_advisory_xact_lock(hashtextextended('elgoose:silver:albums', 0));
-
-create temporary table _counts (metric text primary key, n bigint not null) on commit drop;
+{% import 'silver/_silver.sql' as silver %}
+{{ silver.begin_derived('albums') }}
 
 create temporary table _albums on commit drop as
 with newest_track as (
@@ -54,47 +53,8 @@ albums as (
       join per_album p using (album_slug)
 )
 
-select albums.*,
-       md5(row(album_slug, title, album_title, album_display_name, artist_id, artist, release_date,
-               release_date_text, notes, is_live, track_count, disc_count, updated_at)::text) as row_hash
-  from albums;
+select * from albums;
 
-with written as (
-    insert into silver.albums as t (album_slug, title, album_title, album_display_name, artist_id, artist,
-                                    release_date, release_date_text, notes, is_live, track_count, disc_count,
-                                    updated_at, row_hash)
-    select album_slug, title, album_title, album_display_name, artist_id, artist, release_date, release_date_text,
-           notes, is_live, track_count, disc_count, updated_at, row_hash
-      from _albums
-    on conflict (album_slug) do update
-       set title = excluded.title, album_title = excluded.album_title,
-           album_display_name = excluded.album_display_name, artist_id = excluded.artist_id,
-           artist = excluded.artist, release_date = excluded.release_date,
-           release_date_text = excluded.release_date_text, notes = excluded.notes, is_live = excluded.is_live,
-           track_count = excluded.track_count, disc_count = excluded.disc_count, updated_at = excluded.updated_at,
-           row_hash = excluded.row_hash, loaded_at = now()
-     where t.row_hash is distinct from excluded.row_hash
-    returning (xmax = 0) as inserted
-)
-insert into _counts
-select metric, n
-  from (select count(*) filter (where inserted) as inserted, count(*) filter (where not inserted) as updated
-          from written) w
- cross join lateral (values ('inserted', w.inserted), ('updated', w.updated),
-                            ('unchanged', (select count(*) from _albums) - w.inserted - w.updated)) v(metric, n);
-
-with removed as (
-    delete from silver.albums a
-     where not exists (select 1 from _albums n where n.album_slug = a.album_slug)
-    returning a.*
-),
-logged as (
-    insert into silver.deletions (table_name, record_key, row_data, run_id)
-    select 'albums', album_slug, to_jsonb(removed) - 'row_hash', %(run_id)s from removed
-    returning 1
-)
-insert into _counts select 'deleted', count(*) from logged;
-
-insert into _counts select 'processed', count(*) from _albums;
-
-select jsonb_object_agg(metric, n) as counts from _counts;
+{{ silver.sync_derived('albums', '_albums', 'album_slug',
+    ['album_slug', 'title', 'album_title', 'album_display_name', 'artist_id', 'artist', 'release_date',
+     'release_date_text', 'notes', 'is_live', 'track_count', 'disc_count', 'updated_at']) }}

@@ -14,10 +14,7 @@
     ('song_id',    'case when silver.text_to_int(r.song_id) = 1 then null else silver.text_to_int(r.song_id) end'),
     ('song_name',  'silver.clean_text(r.songname)'),
     ('set_number', "nullif(btrim(r.setnumber), '')"),
-    ('set_label',  "case when set_number is null then null
-                         when set_number = 'e' then 'Encore'
-                         when left(set_number, 1) = 'e' then 'Encore ' || substr(set_number, 2)
-                         else 'Set ' || set_number end", 'derived'),
+    ('set_label',  silver.set_label('set_number'), 'derived'),
     ('position',   'silver.text_to_int(r.position)'),
     ('transition', 'r.transition'),
     ('footnote',   'silver.clean_text(r.footnote)'),

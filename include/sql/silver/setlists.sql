@@ -23,10 +23,7 @@
     ('original_artist',  'silver.clean_text(r.original_artist)'),
     ('set_number',       "nullif(btrim(r.setnumber), '')"),
     ('set_type',         "nullif(r.settype, '')"),
-    ('set_label',        "case when set_number is null then null
-                               when set_number = 'e' then 'Encore'
-                               when left(set_number, 1) = 'e' then 'Encore ' || substr(set_number, 2)
-                               else 'Set ' || set_number end", 'derived'),
+    ('set_label',        silver.set_label('set_number'), 'derived'),
     ('is_encore',        "coalesce(left(set_number, 1) = 'e', false)", 'derived'),
     ('position',         'silver.text_to_int(r.position)'),
     ('transition_id',    'silver.text_to_int(r.transition_id)'),
