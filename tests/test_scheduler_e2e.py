@@ -170,7 +170,14 @@ def test_the_schedule_chains_through_the_sensors(stack):
     }
     for dag, run_id in runs.items():
         state = airflow.wait_for_run(dag, run_id, timeout=600)["state"]
-        assert state == "success", (dag, [(t["task_id"], t["state"]) for t in airflow.task_instances(dag, run_id)])
+        assert state == "success", (
+            dag,
+            sorted(
+                (t["task_id"], t["state"])
+                for t in airflow.task_instances(dag, run_id)
+                if t["state"] != "upstream_failed"
+            ),
+        )
     silver = {t["task_id"]: t["state"] for t in airflow.task_instances("elgoose_silver", runs["elgoose_silver"])}
     gold = {t["task_id"]: t["state"] for t in airflow.task_instances("elgoose_gold", runs["elgoose_gold"])}
     assert silver["start.wait_for_bronze"] == "success" and silver["start.manual_run"] == "skipped"

@@ -217,8 +217,9 @@ def start_gate(layer: str, upstream_layer: str, upstream_task_id: str, first_ste
     matches no scheduled upstream run, and in Airflow 3 it may be null.
     """
     from airflow.providers.standard.operators.empty import EmptyOperator
-    from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
     from airflow.sdk import TaskGroup, get_current_context, task
+
+    from elgoose.operators import UpstreamLayerSensor
 
     settings = get_settings()
 
@@ -232,7 +233,7 @@ def start_gate(layer: str, upstream_layer: str, upstream_task_id: str, first_ste
         return f"start.{branch}"
 
     with TaskGroup("start", tooltip=f"validate the run; scheduled runs wait for {upstream_layer}") as group:
-        wait = ExternalTaskSensor(
+        wait = UpstreamLayerSensor(
             task_id=f"wait_for_{upstream_layer}",
             external_dag_id=DAG_IDS[upstream_layer],
             external_task_id=upstream_task_id,
@@ -243,6 +244,8 @@ def start_gate(layer: str, upstream_layer: str, upstream_task_id: str, first_ste
             deferrable=True,
             poke_interval=settings.sensor_poke_seconds,
             timeout=settings.sensor_timeout_seconds,
+            retries=2,
+            retry_delay=timedelta(seconds=5),
             doc_md=f"Waits for the same day's scheduled `{DAG_IDS[upstream_layer]}.{upstream_task_id}`; "
             "fails as soon as it failed.",
         )

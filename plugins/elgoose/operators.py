@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 
+from airflow.providers.standard.exceptions import AirflowExternalTaskSensorException
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
 from airflow.sdk import BaseOperator
 
 from elgoose.settings import SQL_DIR
@@ -117,3 +119,28 @@ class RunNextLayerOperator(TriggerDagRunOperator):
         self.log.info("`airflow dags test` has no scheduler: running %s in this task", " then ".join(layers))
         with warehouse_connection() as conn:
             return run_layers(conn, layers, run_id=context["run_id"])
+
+
+class UpstreamLayerSensor(ExternalTaskSensor):
+    """The scheduled chain's sensor on the upstream layer: a failed (or missing) upstream fails it at once.
+
+    Its retries are for everything else. Airflow 3.3 can fail a deferred task whose trigger fires within a
+    second or two (the executor's report of the deferring process arrives after the task was queued again:
+    "finished with state success, but the task instance's state attribute is queued"); a retry looks again.
+    A failed upstream would fail every retry, so it fails without them.
+    """
+
+    def execute(self, context):
+        return self._failing_at_once(super().execute, context)
+
+    def execute_complete(self, context, event=None):
+        return self._failing_at_once(super().execute_complete, context, event)
+
+    @staticmethod
+    def _failing_at_once(method, *args):
+        from airflow.sdk.exceptions import AirflowFailException
+
+        try:
+            return method(*args)
+        except AirflowExternalTaskSensorException as exc:
+            raise AirflowFailException(str(exc)) from exc
