@@ -25,8 +25,9 @@ from __future__ import annotations
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Asset, TriggerRule, get_current_context, task
 
-from elgoose.dag_support import ASSETS, complete_chain, layer_dag, network_retries, prepare_run, step_retries
+from elgoose.dag_support import ASSETS, complete_chain, layer_dag, prepare_run
 from elgoose.registry import METHODS
+from elgoose.retries import network_retries, step_retries
 
 with layer_dag("bronze", doc=__doc__, description="ElGoose API -> raw_data (bronze), deduplicated by content") as dag:
 

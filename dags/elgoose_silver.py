@@ -32,8 +32,8 @@ from elgoose.dag_support import (
     leaves,
     roots,
     start_gate,
-    step_retries,
 )
+from elgoose.retries import step_retries
 
 with layer_dag(
     "silver", doc=__doc__, description="raw_data -> silver: typed, normalized tables upserted incrementally"

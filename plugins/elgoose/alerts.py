@@ -168,9 +168,7 @@ def error_line(error) -> str:
 
 def step_of(task_id: str, task=None) -> tuple[str, tuple[str, ...]] | None:
     """The layer and step names under which the task records its work in processing_status, if any."""
-    from elgoose.operators import LayerSQLOperator
-
-    if isinstance(task, LayerSQLOperator):
+    if hasattr(task, "layer") and hasattr(task, "steps"):  # a LayerSQLOperator (not imported: no import cycle)
         return task.layer, tuple(task.steps)
     if task_id in _TASK_STEPS:
         return _TASK_STEPS[task_id]

@@ -21,6 +21,7 @@ from airflow.sdk import Param
 from elgoose import registry
 from elgoose.alerts import gold_deadline_alert, task_failed
 from elgoose.registry import DAG_IDS, LAYERS, METHODS
+from elgoose.retries import step_retries
 from elgoose.settings import get_settings
 
 MODES = ("bronze_only", "silver_only", "gold_only", "complete")
@@ -62,25 +63,6 @@ def layer_dag(layer: str, *, doc: str, description: str):
         params=run_params(layer),
         deadline=gold_deadline_alert(SCHEDULES[layer]) if layer == "gold" else None,
     )
-
-
-def network_retries() -> dict:
-    """Task-level retries of the pulls (settings ``ELGOOSE_TASK_RETRIES`` and ``_RETRY_DELAY_SECONDS``)."""
-    settings = get_settings()
-    return {
-        "retries": settings.task_retries,
-        "retry_delay": timedelta(seconds=settings.task_retry_delay_seconds),
-        "retry_exponential_backoff": True,
-    }
-
-
-def step_retries() -> dict:
-    """Task-level retries of every SQL step and of the chaining (settings ``ELGOOSE_STEP_RETRIES`` and
-    ``_RETRY_DELAY_SECONDS``): a worker lost mid-step (its heartbeat missed for ``[scheduler]
-    task_instance_heartbeat_timeout``) or a failed transaction is retried on a live worker. A refused conf
-    fails at once (``AirflowFailException``), and the sensors have no retries: those failures are verdicts."""
-    settings = get_settings()
-    return {"retries": settings.step_retries, "retry_delay": timedelta(seconds=settings.step_retry_delay_seconds)}
 
 
 MAX_CONF_VALUE_CHARS = 250

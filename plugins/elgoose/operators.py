@@ -26,7 +26,7 @@ class LayerSQLOperator(BaseOperator):
     ui_color = "#e8f4ea"
 
     def __init__(self, *, layer: str, name: str, method: str | None = None, then: tuple[str, ...] = (), **kwargs):
-        from elgoose.dag_support import step_retries
+        from elgoose.retries import step_retries
 
         kwargs.setdefault("task_id", (name, *then)[-1])
         for key, value in step_retries().items():
