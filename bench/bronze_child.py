@@ -1,11 +1,10 @@
 """The bronze load of one benchmark run, in its own process, so that its peak RSS is its own.
 
-    python -m bench.bronze_child DSN RUN_ID METHOD [METHOD ...]
+    python -m bench.bronze_child DSN API_URL RUN_ID METHOD [METHOD ...]
 
 Pulls every method through the real code path (``elgoose.bronze.pull_endpoint`` with an
-``ElGooseClient``; the API connection comes from ``AIRFLOW_CONN_ELGOOSE_API``, set by the parent
-to the fake server) and prints one JSON line: per-method results, the seconds of the pulls, and
-the process's peak RSS (``ru_maxrss``) after the imports and at the end.
+``ElGooseClient`` of ``API_URL``, the fake server) and prints one JSON line: per-method results, the
+seconds of the pulls, and the process's peak RSS (``ru_maxrss``) after the imports and at the end.
 """
 
 from __future__ import annotations
@@ -20,15 +19,14 @@ def _peak_mb() -> float:
 
 
 def main(argv: list[str]) -> int:
-    dsn, run_id, *methods = argv
+    dsn, api_url, run_id, *methods = argv
     import orjson
     import psycopg
 
     from elgoose.api_client import ElGooseClient
     from elgoose.bronze import pull_endpoint
 
-    client = ElGooseClient(timeout=(10.0, 600.0))
-    client.url_for("setlists.json")  # resolve the connection before the clock starts
+    client = ElGooseClient(api_url, timeout=(10.0, 600.0))
     after_imports = _peak_mb()
     results = {}
     with psycopg.connect(dsn, autocommit=True) as conn:

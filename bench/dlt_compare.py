@@ -120,9 +120,8 @@ def _child(argv: list[str], env: dict[str, str], what: str) -> dict:
 
 
 def ours(dsn: str, run_id: str, api_url: str) -> dict:
-    env = dict(os.environ)
-    env["AIRFLOW_CONN_ELGOOSE_API"] = json.dumps({"conn_type": "http", "host": api_url})
-    return _child([sys.executable, "-m", "bench.ours_child", dsn, run_id], env, "ours (bronze + silver)")
+    argv = [sys.executable, "-m", "bench.ours_child", dsn, api_url, run_id]
+    return _child(argv, dict(os.environ), "ours (bronze + silver)")
 
 
 def dlt(python: Path, load_spec: dict) -> dict:

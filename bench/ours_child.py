@@ -1,11 +1,12 @@
 """Bronze + silver of this pipeline in one fresh process: "ours" against dlt, as a whole process.
 
-    python -m bench.ours_child DSN RUN_ID
+    python -m bench.ours_child DSN API_URL RUN_ID
 
-The counterpart of ``bench/dlt_baseline.py``: ``elgoose.bronze.pull_endpoint`` for every method (the API
-connection comes from ``AIRFLOW_CONN_ELGOOSE_API``, set by the parent to the fake server), then
-``elgoose.layers.run_layer(conn, "silver")``. Prints one JSON line: ``seconds`` (in-process: from connecting to the
-warehouse to the end of silver, after the imports and resolving the API connection) and the epoch times
+The counterpart of ``bench/dlt_baseline.py``: ``elgoose.bronze.pull_endpoint`` for every method with an
+``ElGooseClient`` of ``API_URL`` (the fake server; dlt gets the same base URL), then
+``elgoose.layers.run_layer(conn, "silver")``: Airflow is never imported, as dlt's process imports no
+orchestrator. Prints one JSON line: ``seconds`` (in-process: from connecting to the warehouse to the end of
+silver, after the imports) and the epoch times
 the clock started and stopped at, the bronze and silver parts, the records fetched, written and processed,
 and the process's peak RSS.
 """
@@ -18,7 +19,7 @@ import time
 
 
 def main(argv: list[str]) -> int:
-    dsn, run_id = argv
+    dsn, api_url, run_id = argv
     import orjson
     import psycopg
 
@@ -27,8 +28,7 @@ def main(argv: list[str]) -> int:
     from elgoose.endpoints import METHODS
     from elgoose.layers import run_layer
 
-    client = ElGooseClient(timeout=(10.0, 600.0))
-    client.url_for("setlists.json")  # resolve the connection before the clock starts, as bench/bronze_child.py
+    client = ElGooseClient(api_url, timeout=(10.0, 600.0))
 
     clock_started_at = time.time()
     started = time.perf_counter()

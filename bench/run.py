@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import math
 import os
 import platform
@@ -97,19 +96,12 @@ def machine(conn: psycopg.Connection, server: str) -> dict:
     }
 
 
-def child_env(api_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["AIRFLOW_CONN_ELGOOSE_API"] = json.dumps({"conn_type": "http", "host": api_url})
-    return env
-
-
 def bronze(dsn: str, run_id: str, api_url: str) -> dict:
     from elgoose.endpoints import METHODS
 
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.bronze_child", dsn, run_id, *METHODS],
-        env=child_env(api_url),
+        [sys.executable, "-m", "bench.bronze_child", dsn, api_url, run_id, *METHODS],
         cwd=ROOT,
         capture_output=True,
         text=True,

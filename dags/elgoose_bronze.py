@@ -45,7 +45,7 @@ with layer_dag("bronze", doc=__doc__, description="ElGoose API -> raw_data (bron
         if selected and method not in selected:
             raise AirflowSkipException(f"{method} is not among the selected endpoints {selected}")
         with warehouse_connection() as conn:
-            return pull_endpoint(conn, method, ElGooseClient(), run_id=context["run_id"]).as_dict()
+            return pull_endpoint(conn, method, ElGooseClient.from_connection(), run_id=context["run_id"]).as_dict()
 
     @task(trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS, outlets=[Asset(ASSETS["bronze"])], **step_retries())
     def bronze_finished() -> dict:

@@ -6,6 +6,9 @@ Expected counts are computed here from the fixture JSON, never read back from th
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 import time
 
 import orjson
@@ -32,7 +35,7 @@ def bronze_snapshot(conn, method: str) -> list[tuple]:
 
 def client(**overrides) -> ElGooseClient:
     overrides.setdefault("timeout", (2.0, 2.0))
-    return ElGooseClient(**overrides)
+    return ElGooseClient.from_connection(**overrides)
 
 
 def pull_all(conn, run_id="run-1") -> dict:
@@ -115,6 +118,37 @@ def test_requests_send_a_descriptive_user_agent_and_a_large_limit(warehouse, fak
     assert method == "shows" and "limit=1000000" in path
     user_agent = {k.lower(): v for k, v in headers.items()}["user-agent"]
     assert "elgoose" in user_agent.lower() and not user_agent.startswith("python-requests")
+
+
+def test_the_airflow_connection_sets_the_url_and_the_session(warehouse, fake_api, monkeypatch):
+    # the HTTP provider's hook reads host and extras: a header from the connection's extra reaches the server
+    connection = {"conn_type": "http", "host": fake_api.base_url, "extra": {"X-Elgoose-Probe": "from-extra"}}
+    monkeypatch.setenv("AIRFLOW_CONN_ELGOOSE_API", orjson.dumps(connection).decode())
+    pull_endpoint(warehouse, "songs", client(), run_id="r")
+    method, _, headers = fake_api.requests[-1]
+    assert method == "songs" and {k.lower(): v for k, v in headers.items()}["x-elgoose-probe"] == "from-extra"
+
+
+def test_a_load_in_a_plain_process_never_imports_airflow(warehouse_dsn, fake_api, fixture_data):
+    # a one-shot load (ElGooseClient(base_url)) must not pay Airflow's seconds of imports
+    script = (
+        "import sys, psycopg\n"
+        "from elgoose.api_client import ElGooseClient\n"
+        "from elgoose.bronze import pull_endpoint\n"
+        "from elgoose.layers import run_layer\n"
+        "with psycopg.connect(sys.argv[1], autocommit=True) as conn:\n"
+        "    print(pull_endpoint(conn, 'venues', ElGooseClient(sys.argv[2]), run_id='plain').new)\n"
+        "    run_layer(conn, 'silver', run_id='plain')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'airflow'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
+    done = subprocess.run(
+        [sys.executable, "-c", script, warehouse_dsn, fake_api.base_url], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    new, airflow_modules = done.stdout.strip().splitlines()
+    assert int(new) == distinct_records(fixture_data["venues"])
+    assert airflow_modules == "[]"
 
 
 def test_library_default_user_agent_is_refused_with_a_clear_error(warehouse, fake_api):

@@ -93,7 +93,7 @@ def bronze_tasks(dsn: str, run_id: str) -> None:
 
     for method in METHODS:
         with connect(dsn) as conn:
-            pull_endpoint(conn, method, ElGooseClient(timeout=(5.0, 5.0)), run_id=run_id)
+            pull_endpoint(conn, method, ElGooseClient.from_connection(timeout=(5.0, 5.0)), run_id=run_id)
 
 
 def silver_tasks(dsn: str, run_id: str) -> None:

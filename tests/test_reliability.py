@@ -204,7 +204,7 @@ layer = sys.argv[1]
 if layer == "bronze":
     from elgoose.api_client import ElGooseClient
     from elgoose.bronze import pull_endpoint
-    pull_endpoint(conn, "setlists", ElGooseClient(timeout=(5.0, 5.0)), run_id="killed")
+    pull_endpoint(conn, "setlists", ElGooseClient.from_connection(timeout=(5.0, 5.0)), run_id="killed")
 elif layer == "silver":
     from elgoose.layers import run_layer
     run_layer(conn, "silver", run_id="killed")
@@ -370,7 +370,7 @@ def test_two_silver_runs_at_once_neither_duplicate_nor_deadlock(warehouse, wareh
 def _client():
     from elgoose.api_client import ElGooseClient
 
-    return ElGooseClient(timeout=(5.0, 5.0))
+    return ElGooseClient.from_connection(timeout=(5.0, 5.0))
 
 
 def test_two_gold_refreshes_at_once_one_runs_the_other_exits_clearly(

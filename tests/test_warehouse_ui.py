@@ -109,7 +109,7 @@ def pull_all(conn, fake_api, data: dict, run_id: str) -> None:
 
     for method in METHODS:
         fake_api.set_rows(method, data[method])
-        pull_endpoint(conn, method, ElGooseClient(timeout=(2.0, 5.0)), run_id=run_id)
+        pull_endpoint(conn, method, ElGooseClient.from_connection(timeout=(2.0, 5.0)), run_id=run_id)
     finish_bronze_run(conn, run_id)
 
 

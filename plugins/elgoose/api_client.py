@@ -1,10 +1,15 @@
-"""Download one ElGoose API response through Airflow's HTTP provider, safely.
+"""Download one ElGoose API response, safely.
 
 The body is streamed to a spool file, never held as Python objects, so a 700 MB
 response costs the same memory as a 7 MB one. 429, 5xx, timeouts and dropped
 connections are retried with exponential backoff that honours ``Retry-After``;
 everything else (403, an HTML page, an ``error`` envelope) fails at once with a
 message that names the endpoint.
+
+In a task, ``ElGooseClient.from_connection()`` takes the base URL and the session (auth, headers,
+proxies, TLS options) from the ``elgoose_api`` connection through Airflow's HTTP provider. This module
+itself never imports Airflow: a one-shot load in a plain process (``ElGooseClient(base_url)``) does not
+pay Airflow's two seconds of imports.
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from typing import IO
 
 import requests
 import tenacity
-from airflow.providers.http.hooks.http import HttpHook
 
 from elgoose.settings import API_CONN_ID, get_settings
 
@@ -87,12 +91,13 @@ def _is_retryable(exc: BaseException) -> bool:
 
 
 class ElGooseClient:
-    """GETs ``{method}.json`` from the ``elgoose_api`` connection's base URL."""
+    """GETs ``{method}.json?limit=N`` from ``base_url`` (e.g. ``https://elgoose.net/api/v2``)."""
 
     def __init__(
         self,
-        conn_id: str = API_CONN_ID,
+        base_url: str,
         *,
+        session: requests.Session | None = None,
         user_agent: str | None = None,
         limit: int | None = None,
         max_attempts: int | None = None,
@@ -100,9 +105,10 @@ class ElGooseClient:
         backoff_max: float | None = None,
         timeout: tuple[float, float] | None = None,
     ):
-        """Each argument left out comes from the settings (``get_settings()``)."""
+        """Each option left out comes from the settings (``get_settings()``)."""
         settings = get_settings()
-        self.hook = HttpHook(method="GET", http_conn_id=conn_id)
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
         self.user_agent = user_agent or settings.user_agent
         self.limit = limit or settings.request_limit
         self.max_attempts = max_attempts or settings.max_attempts
@@ -111,8 +117,17 @@ class ElGooseClient:
         self.retry_after_max = settings.retry_after_max_seconds
         self.timeout = timeout or (settings.connect_timeout_seconds, settings.read_timeout_seconds)
 
+    @classmethod
+    def from_connection(cls, conn_id: str = API_CONN_ID, **options) -> ElGooseClient:
+        """The client of an Airflow HTTP connection: the provider's hook builds its URL and session."""
+        from airflow.providers.http.hooks.http import HttpHook
+
+        hook = HttpHook(method="GET", http_conn_id=conn_id)
+        session = hook.get_conn()
+        return cls(hook.base_url, session=session, **options)
+
     def url_for(self, path: str) -> str:
-        return f"{self.hook.url_from_endpoint(path)}?limit={self.limit}"
+        return f"{self.base_url}/{path.lstrip('/')}?limit={self.limit}"
 
     def download(self, path: str) -> Download:
         """Fetch ``path`` (e.g. ``setlists.json``) into a spool file, retrying transient faults."""
@@ -143,11 +158,11 @@ class ElGooseClient:
         return Download(url=url, body=body, size=size, attempts=attempts)
 
     def _fetch_once(self, path: str) -> tuple[IO[bytes], int]:
-        response = self.hook.run(
-            path,
-            data={"limit": self.limit},
+        response = self.session.get(
+            self.url_for(path),
             headers={"User-Agent": self.user_agent, "Accept": "application/json"},
-            extra_options={"stream": True, "timeout": self.timeout, "check_response": False},
+            stream=True,
+            timeout=self.timeout,
         )
         with response:
             status = response.status_code
