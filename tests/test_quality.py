@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import psycopg
 import pytest
 from helpers import load_bronze, scalar, table_checksums
 
@@ -30,9 +31,12 @@ def test_good_data_passes_and_every_check_is_recorded(warehouse, fixture_data):
     assert scalar(warehouse, "select status from processing_status where layer = 'quality'") == "completed"
 
 
-def test_a_damaged_golden_show_stops_the_run_before_gold(warehouse, fixture_data):
+def test_a_damaged_golden_show_stops_the_run_before_gold(warehouse, warehouse_dsn, fixture_data):
+    def connect():
+        return psycopg.connect(warehouse_dsn, autocommit=True)
+
     load_bronze(warehouse, fixture_data)
-    run_layers(warehouse, ["silver", "gold"], run_id="good")
+    run_layers(connect, ["silver", "gold"], run_id="good")
     gold_before = table_checksums(warehouse, ("gold",))
     golden = golden_records()[0]
     broken = copy.deepcopy(fixture_data)
@@ -40,7 +44,7 @@ def test_a_damaged_golden_show_stops_the_run_before_gold(warehouse, fixture_data
     broken["setlists"].remove(show_rows[-1])  # upstream lost the second encore
     load_bronze(warehouse, broken, run_id="bad")
     with pytest.raises(QualityGateFailed, match=f"golden:{golden['show_date']}"):
-        run_layers(warehouse, ["silver", "gold"], run_id="bad")
+        run_layers(connect, ["silver", "gold"], run_id="bad")
     assert statuses(warehouse, "bad")[f"golden:{golden['show_date']}"] == "fail"
     assert table_checksums(warehouse, ("gold",)) == gold_before, "gold must not be refreshed from bad silver"
     status = warehouse.execute(

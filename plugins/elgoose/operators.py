@@ -117,8 +117,7 @@ class RunNextLayerOperator(TriggerDagRunOperator):
 
         layers = ["silver", "gold"] if self.trigger_dag_id.endswith("silver") else ["gold"]
         self.log.info("`airflow dags test` has no scheduler: running %s in this task", " then ".join(layers))
-        with warehouse_connection() as conn:
-            return run_layers(conn, layers, run_id=context["run_id"])
+        return run_layers(warehouse_connection, layers, run_id=context["run_id"])
 
 
 class UpstreamLayerSensor(ExternalTaskSensor):

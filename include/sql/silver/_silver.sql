@@ -38,8 +38,9 @@
   only, never the jsonb payload (a reject's payload is read back from bronze by id).
 -#}
 
-{% macro processed_through(method) -%}
-(select coalesce(max(id), 0) from raw_data.{{ method }} where is_processed)
+{% macro processed_through() -%}
+{#- the newest processed bronze id, found once by begin() (a backward scan over every unprocessed row) -#}
+current_setting('elgoose.processed_through')::bigint
 {%- endmacro %}
 
 
@@ -63,12 +64,16 @@ update raw_data.{{ method }} b
 -- Bronze only appends (ids ascend) and silver marks every row it reads, so the unprocessed rows are the
 -- ones above the newest processed row, found through the primary key (no index on is_processed: its
 -- marking is then a HOT update). force_reprocess re-marks older rows above: it reads them all.
+-- Kept for this transaction: finish() marks the same rows.
+select set_config('elgoose.processed_through',
+                  (select coalesce(max(id), 0) from raw_data.{{ method }} where is_processed)::text, true);
+
 create temporary table _unprocessed on commit drop as
 select distinct on (coalesce(external_id, 'hash:' || content_hash))
        id as bronze_id, external_id, content_hash
   from raw_data.{{ method }}
  where not is_processed
-   and (id > {{ processed_through(method) }} or %(force_reprocess)s)
+   and (id > {{ processed_through() }} or %(force_reprocess)s)
  order by coalesce(external_id, 'hash:' || content_hash), id desc;
 
 analyze _unprocessed;
@@ -197,7 +202,7 @@ with marked as (
     update raw_data.{{ method }}
        set is_processed = true, processed_at = now()
      where not is_processed
-       and (id > {{ processed_through(method) }} or %(force_reprocess)s)
+       and (id > {{ processed_through() }} or %(force_reprocess)s)
     returning 1
 )
 insert into _counts select 'processed', count(*) from marked;
