@@ -66,7 +66,7 @@ def render(fitted: dict | None) -> list[str]:
         "",
         "time = fixed + per-record × records served (all endpoints). Bronze runs in a fresh child process at "
         "every scale; silver and gold run in the bench's own process, so at the first scale only they also pay "
-        "its one-time costs (sqlparse splitting each SQL file once per process, about 1 s for silver), which "
+        "its one-time costs (compiling and splitting each SQL file once per process, tens of ms), which "
         'the fit counts as fixed. The two "one fresh process" rows (first loads, `bench/dlt_compare.py`) pay '
         "every start-up cost at every scale (in-process time: imports excluded).",
         "",

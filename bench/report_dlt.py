@@ -99,7 +99,9 @@ def notes(runs: list[dict]) -> list[str]:
         "`rest_api` source over the same fake server and files, all 10 methods, `merge` on each method's natural "
         "key (`metadata`, which has none: `replace`), `single_page` paginator, the project's `?limit=` and "
         "User-Agent, into a fresh database of the same server; the re-run is the same pipeline (name, "
-        "pipelines directory, dataset). Ours: bronze + silver in one fresh process (`bench/ours_child.py`) on a "
+        "pipelines directory, dataset). Ours: bronze + silver in one fresh process (`bench/ours_child.py`: "
+        "`run_layers`, the registry's graph of pulls and silver steps on 2 worker connections, as the DAGs run "
+        "them as parallel tasks; Airflow is not imported; the API's URL given as dlt's `base_url` is) on a "
         "fresh migrated database. In-process: measured inside the process around the load, after its imports; "
         "process: wall time of the whole `python` process (start, imports, load, exit).",
         "",
