@@ -114,6 +114,24 @@ class Parses:
         monkeypatch.setattr(reading, "parse_record", counting)
 
 
+def test_an_endpoints_first_load_reads_the_body_once_and_a_reload_twice(warehouse, fixture_data, monkeypatch):
+    # first load: nothing to match, one pass parses and copies; later: a hash pass, then the unknown records
+    passes = []
+    original = reading.iter_raw_records
+
+    def counting(body, url):
+        passes.append(url)
+        return original(body, url)
+
+    monkeypatch.setattr(reading, "iter_raw_records", counting)
+    rows = fixture_data["shows"]
+    first = load(warehouse, "shows", rows, "r1")
+    assert len(passes) == 1 and first.new == len({orjson.dumps(r, option=orjson.OPT_SORT_KEYS) for r in rows})
+    changed = [dict(rows[0], shownotes="a new note"), *rows[1:]]
+    again = load(warehouse, "shows", changed, "r2")
+    assert len(passes) == 3 and again.new == 1
+
+
 def test_a_pull_of_unchanged_bytes_parses_nothing_and_writes_nothing(warehouse, fixture_data, monkeypatch):
     rows = fixture_data["setlists"]
     first = load(warehouse, "setlists", rows, "r1")

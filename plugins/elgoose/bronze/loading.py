@@ -10,7 +10,8 @@ whatever the response size, and work grows with what changed, not with what was 
 
 1. The spooled body is cut into its records' raw bytes a window at a time (msgspec, in C), never
    parsed whole. Each record's raw bytes are hashed (blake2b) and the (position, raw hash) pairs are
-   COPYed to a temporary table.
+   COPYed to a temporary table. (An endpoint's first load, with no current version to match, skips this
+   pass: step 3 parses every record and spools the raw hashes as it goes.)
 2. ``raw_data.current_versions`` remembers the raw hash each current version was last served with.
    A record whose raw bytes match is the current version of its key: nothing more to do. On a pull
    of unchanged data that is every record, so nothing is parsed and no bronze row is written.
@@ -34,6 +35,7 @@ if upstream changes how it serializes records.
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from typing import IO
@@ -51,6 +53,8 @@ from elgoose.status import track_step
 log = logging.getLogger(__name__)
 
 _COPY_BATCH = 10_000
+# A first load's (position, raw hash) lines stay in memory up to this size, then go to a temporary file.
+_HASH_SPOOL_BYTES = 8 << 20
 
 
 @dataclass
@@ -105,25 +109,22 @@ def load_download(
             cur.execute("set local jit = off")
             cur.execute("set local work_mem = '64MB'")
             cur.execute("create temporary table _pull (ord integer not null, raw_hash text not null) on commit drop")
-            fetched = _copy_raw_hashes(cur, body, source_url)
-        if fetched == SILENT_CAP_ROWS or (limit and fetched >= limit):
-            raise ElGooseError(
-                f"{source_url} returned exactly {fetched} rows: the response was truncated "
-                f"(ElGoose silently caps list calls); refusing a partial load"
-            )
-        if fetched == 0:
-            previous = _previous_fetch_count(conn, method)
-            if previous:
-                raise ElGooseError(
-                    f"{source_url} returned no rows where the last complete pull had {previous}: "
-                    "an empty answer is an upstream fault, not a mass deletion; not loading it"
-                )
-        last_id_before, had_versions = _classify(conn, method, table)
-        unknown, n_unknown = _unknown_positions(conn, fetched)
-        if n_unknown:
-            endpoint_copy = _copy_unknown_records(conn, endpoint, table, body, source_url, run_id, unknown)
-            if endpoint_copy != n_unknown:
-                raise RuntimeError(f"bronze {method}: copied {endpoint_copy} records, expected {n_unknown}")
+        last_id_before, had_versions = _bronze_state(conn, method, table)
+        if had_versions:
+            with conn.cursor() as cur:
+                fetched = _copy_raw_hashes(cur, body, source_url)
+            _check_complete(conn, method, source_url, fetched, limit)
+            _classify(conn, method)
+            unknown, n_unknown = _unknown_positions(conn, fetched)
+            if n_unknown:
+                copied = _copy_records(conn, endpoint, table, body, source_url, run_id, unknown=unknown)
+                if copied != n_unknown:
+                    raise RuntimeError(f"bronze {method}: copied {copied} records, expected {n_unknown}")
+        else:
+            # nothing to match a record against: every record is parsed and copied in one pass
+            fetched = n_unknown = _copy_first_load(conn, endpoint, table, body, source_url, run_id)
+            _check_complete(conn, method, source_url, fetched, limit)
+            _classify(conn, method)
         new, unchanged, duplicates, missing_key = _settle(conn, method, table, last_id_before, n_unknown, had_versions)
         pull_id = _record_pull(conn, method, run_id, source_url, fetched, new, unchanged)
     seconds = time.monotonic() - started
@@ -140,6 +141,22 @@ def load_download(
         pull_id,
     )
     return BronzeResult(method, source_url, fetched, new, unchanged, duplicates, missing_key, size, seconds)
+
+
+def _check_complete(conn: psycopg.Connection, method: str, url: str, fetched: int, limit: int) -> None:
+    """Refuse a response cut at ElGoose's silent cap, and an empty one where the last pull had rows."""
+    if fetched == SILENT_CAP_ROWS or (limit and fetched >= limit):
+        raise ElGooseError(
+            f"{url} returned exactly {fetched} rows: the response was truncated "
+            f"(ElGoose silently caps list calls); refusing a partial load"
+        )
+    if fetched == 0:
+        previous = _previous_fetch_count(conn, method)
+        if previous:
+            raise ElGooseError(
+                f"{url} returned no rows where the last complete pull had {previous}: "
+                "an empty answer is an upstream fault, not a mass deletion; not loading it"
+            )
 
 
 def _copy_raw_hashes(cur: psycopg.Cursor, body: IO[bytes], url: str) -> int:
@@ -160,16 +177,18 @@ def _copy_raw_hashes(cur: psycopg.Cursor, body: IO[bytes], url: str) -> int:
     return fetched
 
 
-def _classify(conn: psycopg.Connection, method: str, table) -> tuple[int, bool]:
-    """_classified: each record with its key and content hash when its raw bytes are a current version's.
-
-    Returns the highest bronze id before this load and whether the endpoint had any current version.
-    """
+def _bronze_state(conn: psycopg.Connection, method: str, table) -> tuple[int, bool]:
+    """The highest bronze id before this load, and whether the endpoint has any current version."""
     with conn.cursor() as cur:
         cur.execute(sql.SQL("select coalesce(max(id), 0) from {}").format(table))
         last_id = cur.fetchone()[0]
         cur.execute("select exists (select 1 from raw_data.current_versions where method = %s)", (method,))
-        had_versions = cur.fetchone()[0]
+        return last_id, cur.fetchone()[0]
+
+
+def _classify(conn: psycopg.Connection, method: str) -> None:
+    """_classified: each record with its key and content hash when its raw bytes are a current version's."""
+    with conn.cursor() as cur:
         # a record served byte for byte as its key's current version was last served is that version
         cur.execute(
             """create temporary table _classified on commit drop as
@@ -178,7 +197,6 @@ def _classify(conn: psycopg.Connection, method: str, table) -> tuple[int, bool]:
                  left join raw_data.current_versions cv on cv.method = %s and cv.raw_hash = p.raw_hash""",
             (method,),
         )
-    return last_id, had_versions
 
 
 def _unknown_positions(conn: psycopg.Connection, fetched: int) -> tuple[bytearray, int]:
@@ -194,8 +212,22 @@ def _unknown_positions(conn: psycopg.Connection, fetched: int) -> tuple[bytearra
     return bits, count
 
 
-def _copy_unknown_records(conn, endpoint: Endpoint, table, body, url: str, run_id, unknown: bytearray) -> int:
-    """Pass 2: parse the unknown records and COPY them into bronze, in response order; return how many."""
+def _copy_first_load(conn: psycopg.Connection, endpoint: Endpoint, table, body, url: str, run_id) -> int:
+    """An endpoint's first load: COPY every record into bronze, then their (position, raw hash) into _pull."""
+    with tempfile.SpooledTemporaryFile(max_size=_HASH_SPOOL_BYTES) as raw_hashes:
+        copied = _copy_records(conn, endpoint, table, body, url, run_id, raw_hashes=raw_hashes)
+        raw_hashes.seek(0)
+        with conn.cursor() as cur, cur.copy("copy _pull (ord, raw_hash) from stdin") as copy:
+            while chunk := raw_hashes.read(1 << 20):
+                copy.write(chunk)
+    return copied
+
+
+def _copy_records(
+    conn, endpoint: Endpoint, table, body, url: str, run_id, *, unknown: bytearray | None = None, raw_hashes=None
+) -> int:
+    """Pass 2: parse the records (those set in ``unknown``; all without it) and COPY them into bronze, in
+    response order; return how many. ``raw_hashes``: a file that gets each copied record's _pull line."""
     copied = 0
     with (
         conn.cursor() as cur,
@@ -204,8 +236,10 @@ def _copy_unknown_records(conn, endpoint: Endpoint, table, body, url: str, run_i
         ) as copy,
     ):
         for ord_, raw in enumerate(reading.iter_raw_records(body, url), start=1):
-            if not unknown[ord_ >> 3] & (1 << (ord_ & 7)):
+            if unknown is not None and not unknown[ord_ >> 3] & (1 << (ord_ & 7)):
                 continue
+            if raw_hashes is not None:
+                raw_hashes.write(b"%d\t%s\n" % (ord_, reading.raw_hash(raw).encode()))
             record = reading.parse_record(raw, url)
             if not isinstance(record, dict):
                 raise ElGooseError(f"{url}: data item {ord_} is not an object")
