@@ -22,8 +22,9 @@ from elgoose.quality import run_quality_checks
 from elgoose.status import raise_if_connection_lost
 from elgoose.steps import run_step
 
-# Worker connections of a one-process run: as many as this 2-core reference machine has cores (most of a
-# step's work is the database's; a third worker only queues behind the first two).
+# Worker connections of a one-process run: as many as the 2-core reference machine has cores. Along the
+# setlists chain both are busy already (Python parsing records, the server parsing the COPY stream), so the
+# second worker's gain is the small steps it takes off the chain (bench/README.md).
 DEFAULT_WORKERS = 2
 
 Step = tuple[str, str]  # (layer, name)
