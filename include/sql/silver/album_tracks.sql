@@ -27,7 +27,7 @@
     ('original_artist',    'silver.clean_text(r.original_artist)'),
     ('track_seconds',      'silver.track_seconds(r.tracktime)'),
     ('updated_at',         'silver.to_timestamptz(r.track_updated_at)'),
-    ('key_not_canonical',  "u.external_id is distinct from (r.album_url || '|' || silver.text_to_int(r.disc_number)
+    ('key_not_canonical',  "b.external_id is distinct from (r.album_url || '|' || silver.text_to_int(r.disc_number)
                                                            || '|' || silver.text_to_int(r.position))", 'check'),
 ] %}
 

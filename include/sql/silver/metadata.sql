@@ -5,7 +5,7 @@
 {{ silver.begin('metadata') }}
 
 {% set columns = [
-    ('metadata_key', 'u.content_hash'),
+    ('metadata_key', 'b.content_hash'),
     ('show_id',      'silver.text_to_bigint(r.show_id)'),
     ('song_id',      'silver.text_to_int(r.song_id)'),
     ('meta_name',    'silver.clean_text(r.meta_name)'),
