@@ -91,7 +91,7 @@ analyze _unprocessed;
 {% macro typed(method, columns) -%}
 {#- Each record key the expressions read is extracted once per row as text (jsonb_to_record): r.<key>.
     The unprocessed bronze rows are read here, not through _unprocessed: a temporary table is read by the
-    leader process only, and a large batch types its rows in parallel workers (1.35 s to 0.83 s for 85k
+    leader process only, and a large batch types its rows in parallel workers (1.2 s to 0.75 s for 85k
     setlist rows on two cores). The semi-join keeps the newest version of each record, as before.
     The planner prices jsonb_to_record and the typing at next to nothing, so it would never start workers
     for them: for this statement, starting workers and passing rows is priced low. -#}
