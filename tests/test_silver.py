@@ -179,6 +179,27 @@ def test_rerun_changes_nothing_and_writes_no_rows(warehouse, fixture_data):
     assert table_checksums(warehouse, ("silver",)) == before
 
 
+def test_the_watermark_is_the_newest_bronze_row_and_a_missing_one_is_found_again(warehouse, fixture_data):
+    build(warehouse, fixture_data, "r1")
+    newest = {
+        m: warehouse.execute(f"select coalesce(max(id), 0) from raw_data.{m}").fetchone()[0]
+        for m in {"venues", "shows", "songs", "setlists", "albums"}
+    }
+    stored = dict(warehouse.execute("select method, processed_through from raw_data.silver_watermarks").fetchall())
+    assert {m: stored[m] for m in newest} == newest
+    # a warehouse migrated from before V009 has no watermark: the step finds it by scanning, as before
+    warehouse.execute("delete from raw_data.silver_watermarks")
+    edited = copy.deepcopy(fixture_data)
+    edited["venues"][0]["city"] = "Somewhere Else"
+    load_bronze(warehouse, {"venues": edited["venues"]}, run_id="r2")
+    counts = run_layer(warehouse, "silver", run_id="r2")
+    assert counts["venues"]["processed"] == 1 and counts["venues"]["updated"] == 1
+    assert all(counts[t]["processed"] == 0 for t in ("shows", "songs", "setlists"))
+    assert warehouse.execute(
+        "select city from silver.venues where venue_id = %s", (int(edited["venues"][0]["venue_id"]),)
+    ).fetchone() == ("Somewhere Else",)
+
+
 def test_correction_replaces_values_and_marks_bronze_processed(warehouse, fixture_data):
     build(warehouse, fixture_data)
     edited = copy.deepcopy(fixture_data)

@@ -47,7 +47,7 @@ hash_record_extended(row({{ columns | join(', ') }}), 0)::text
 
 
 {% macro processed_through() -%}
-{#- the newest processed bronze id, found once by begin() (a backward scan over every unprocessed row) -#}
+{#- the newest processed bronze id: silver's watermark, read once by begin() -#}
 current_setting('elgoose.processed_through')::bigint
 {%- endmacro %}
 
@@ -70,11 +70,14 @@ update raw_data.{{ method }} b
    and b.is_processed;
 
 -- Bronze only appends (ids ascend) and silver marks every row it reads, so the unprocessed rows are the
--- ones above the newest processed row, found through the primary key (no index on is_processed: its
--- marking is then a HOT update). force_reprocess re-marks older rows above: it reads them all.
--- Kept for this transaction: finish() marks the same rows.
+-- ones above the newest processed row: silver's watermark (V009, kept by finish()), or for a method without
+-- one, found by scanning back through the primary key (no index on is_processed: its marking is then a HOT
+-- update). force_reprocess re-marks older rows above: it reads them all. finish() marks the same rows.
 select set_config('elgoose.processed_through',
-                  (select coalesce(max(id), 0) from raw_data.{{ method }} where is_processed)::text, true);
+                  coalesce((select w.processed_through from raw_data.silver_watermarks w
+                             where w.method = '{{ method }}'),
+                           (select coalesce(max(id), 0) from raw_data.{{ method }} where is_processed))::text,
+                  true);
 
 create temporary table _unprocessed on commit drop as
 select distinct on (coalesce(external_id, 'hash:' || content_hash))
@@ -232,6 +235,12 @@ with marked as (
     returning 1
 )
 insert into _counts select 'processed', count(*) from marked;
+
+-- every row is processed now: the watermark is the newest bronze row (bronze cannot append meanwhile: begin()
+-- holds the endpoint's lock)
+insert into raw_data.silver_watermarks (method, processed_through)
+select '{{ method }}', coalesce(max(id), 0) from raw_data.{{ method }}
+on conflict (method) do update set processed_through = excluded.processed_through;
 
 select jsonb_object_agg(metric, n) as counts from _counts;
 {%- endmacro %}
