@@ -159,6 +159,11 @@ def _check_complete(conn: psycopg.Connection, method: str, url: str, fetched: in
             )
 
 
+def _pull_line(ord_: int, raw) -> bytes:
+    """One record's line of ``_pull`` in COPY text format: its position and the hash of its raw bytes."""
+    return b"%d\t%s\n" % (ord_, reading.raw_hash(raw).encode())
+
+
 def _copy_raw_hashes(cur: psycopg.Cursor, body: IO[bytes], url: str) -> int:
     """Pass 1: COPY (position, raw hash) of every record to _pull; return how many records were served."""
     fetched = 0
@@ -168,7 +173,7 @@ def _copy_raw_hashes(cur: psycopg.Cursor, body: IO[bytes], url: str) -> int:
             fetched += 1
             if memoryview(raw)[:1] != b"{":
                 raise ElGooseError(f"{url}: data item {fetched} is not an object")
-            lines.append(b"%d\t%s\n" % (fetched, reading.raw_hash(raw).encode()))
+            lines.append(_pull_line(fetched, raw))
             if len(lines) >= _COPY_BATCH:
                 copy.write(b"".join(lines))
                 lines.clear()
@@ -239,7 +244,7 @@ def _copy_records(
             if unknown is not None and not unknown[ord_ >> 3] & (1 << (ord_ & 7)):
                 continue
             if raw_hashes is not None:
-                raw_hashes.write(b"%d\t%s\n" % (ord_, reading.raw_hash(raw).encode()))
+                raw_hashes.write(_pull_line(ord_, raw))
             record = reading.parse_record(raw, url)
             if not isinstance(record, dict):
                 raise ElGooseError(f"{url}: data item {ord_} is not an object")
