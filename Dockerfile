@@ -1,7 +1,7 @@
 # The Airflow image of docker-compose.yaml: Airflow's official image plus this project's pinned runtime
 # dependencies and the project itself, installed as a package. The project is copied to /opt/airflow (the
-# image's AIRFLOW_HOME), where docker-compose.yaml also mounts dags/, plugins/ and include/: the editable
-# install points `import elgoose` at /opt/airflow/plugins/elgoose, so code changes need no rebuild
+# image's AIRFLOW_HOME), where docker-compose.yaml also mounts elgoose/, dags/, plugins/ and include/: the
+# editable install points `import elgoose` at /opt/airflow/elgoose, so code changes need no rebuild
 # (dependency changes do: `docker compose build`).
 #
 # requirements.txt also pins pgserver (the embedded PostgreSQL of `make run` and the tests); it is
@@ -20,6 +20,7 @@ RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" \
     && pip check \
     && python -c "import airflow.providers.celery.executors.celery_executor_utils"
 COPY --chown=airflow:0 pyproject.toml /opt/airflow/
+COPY --chown=airflow:0 elgoose /opt/airflow/elgoose
 COPY --chown=airflow:0 dags /opt/airflow/dags
 COPY --chown=airflow:0 plugins /opt/airflow/plugins
 COPY --chown=airflow:0 include /opt/airflow/include

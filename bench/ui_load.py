@@ -1,4 +1,4 @@
-"""The Warehouse page's response time (plugins/elgoose/ui) on the benchmark's warehouse, at each scale.
+"""The Warehouse page's response time (elgoose/ui) on the benchmark's warehouse, at each scale.
 
 Measured on the scale's database after its runs (full, re-run, one new show: three runs of every step),
 in-process: the page's own FastAPI app served through Starlette's test client, its fixed queries run as

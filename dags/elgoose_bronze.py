@@ -1,7 +1,7 @@
 """
 ### elgoose_bronze: ElGoose API -> `raw_data.*`
 
-Pulls every API method of the registry (`plugins/elgoose/registry.py`: `venues, shows, songs, setlists,
+Pulls every API method of the registry (`elgoose/registry.py`: `venues, shows, songs, setlists,
 latest, jamcharts, appearances, links, uploads, metadata`) through the `elgoose_api` HTTP connection, one
 task per method, and appends the new and changed records to `raw_data.<method>` as raw JSONB
 (`is_processed = false`).

@@ -2,7 +2,7 @@
 ### elgoose_silver: `raw_data.*` -> `silver.*`
 
 Types and normalizes the unprocessed bronze records into `silver.*`: one task per silver table of the
-registry (`plugins/elgoose/registry.py`), each after the tables it reads (venues -> shows -> setlists ->
+registry (`elgoose/registry.py`), each after the tables it reads (venues -> shows -> setlists ->
 jamcharts, appearances -> people; the others in parallel). Each task runs
 `include/sql/silver/<table>.sql` as one transaction:
 

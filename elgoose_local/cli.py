@@ -22,16 +22,16 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from elgoose.settings import DEFAULT_API_BASE_URL, PROJECT_ROOT
+from elgoose.settings import DEFAULT_API_BASE_URL
 from elgoose_local import embedded_pg
 from elgoose_local.console import say
 from elgoose_local.databases import sqlalchemy_url, with_dbname
+from elgoose_local.paths import local_dir
 from elgoose_local.stack import DAG_IDS, AirflowStack, airflow_env, dags_test, launch_stack, migrate_metadata
 
-LOCAL = PROJECT_ROOT / ".local"
+LOCAL = local_dir()
 EMBEDDED_DATA = LOCAL / "warehouse-pgdata"
 OFFLINE_HINT = "make run OFFLINE=1"
-FIXTURE_GOLDEN_RECORDS = PROJECT_ROOT / "fake_elgoose" / "fixtures" / "golden_records.json"
 
 
 def embedded_warehouse() -> str:
@@ -54,6 +54,8 @@ def prepare_env(offline_url: str | None = None) -> dict[str, str]:
         say("warehouse: embedded PostgreSQL in .local/warehouse-pgdata (AIRFLOW_CONN_ELGOOSE_WAREHOUSE overrides)")
     overrides = {}
     if offline_url:
+        from fake_elgoose import FIXTURE_GOLDEN_RECORDS
+
         overrides["ELGOOSE_GOLDEN_RECORDS"] = user.get("ELGOOSE_GOLDEN_RECORDS") or str(FIXTURE_GOLDEN_RECORDS)
     env = airflow_env(
         Path(user.get("AIRFLOW_HOME") or LOCAL / "airflow"),

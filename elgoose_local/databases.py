@@ -9,21 +9,20 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from pathlib import Path
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from elgoose.resources import MIGRATIONS_DIR
 from elgoose_local import embedded_pg
-
-ROOT = Path(__file__).resolve().parents[1]
+from elgoose_local.paths import local_dir
 
 
 def server_conninfo() -> str:
     url = os.environ.get("ELGOOSE_TEST_DATABASE_URL")
     if url:
         return make_conninfo(url)
-    return make_conninfo(embedded_pg.server_uri(ROOT / ".local" / "test-pgdata"))
+    return make_conninfo(embedded_pg.server_uri(local_dir() / "test-pgdata"))
 
 
 def with_dbname(conninfo: str, dbname: str) -> str:
@@ -49,7 +48,7 @@ def airflow_conn_json(conninfo: str) -> str:
 
 def _migrations_digest() -> str:
     digest = hashlib.sha256()
-    for path in sorted((ROOT / "include" / "sql" / "migrations").glob("*.sql")):
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:12]
 

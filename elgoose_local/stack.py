@@ -31,7 +31,7 @@ from pathlib import Path
 
 import requests
 
-from elgoose.settings import PROJECT_ROOT
+from elgoose_local.paths import project_dir
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 COMPONENTS = {
@@ -86,8 +86,8 @@ def airflow_env(
     """
     env = dict(os.environ if base is None else base)
     env["AIRFLOW_HOME"] = str(home)
-    env["AIRFLOW__CORE__DAGS_FOLDER"] = str(PROJECT_ROOT / "dags")
-    env["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(PROJECT_ROOT / "plugins")
+    env["AIRFLOW__CORE__DAGS_FOLDER"] = str(project_dir() / "dags")
+    env["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(project_dir() / "plugins")
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "False")
     env.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
@@ -106,10 +106,12 @@ def run_airflow(env: Mapping[str, str], *args: str, log_file: Path | None = None
     """
     command = [AIRFLOW, *args]
     if log_file is None:
-        return subprocess.run(command, env=dict(env), cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            command, env=dict(env), cwd=project_dir(), capture_output=True, text=True, timeout=timeout
+        )
     with open(log_file, "w") as out:
         return subprocess.run(
-            command, env=dict(env), cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT, timeout=timeout
+            command, env=dict(env), cwd=project_dir(), stdout=out, stderr=subprocess.STDOUT, timeout=timeout
         )
 
 
@@ -244,7 +246,7 @@ class AirflowStack:
             env={**self.env, **self.component_env.get(name, {})},
             stdout=log,
             stderr=subprocess.STDOUT,
-            cwd=PROJECT_ROOT,
+            cwd=project_dir(),
             start_new_session=True,
         )
 

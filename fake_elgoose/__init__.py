@@ -7,6 +7,7 @@
 
 from fake_elgoose.server import (
     FAULTS,
+    FIXTURE_GOLDEN_RECORDS,
     FIXTURES_DIR,
     KEY_FIELDS,
     METHODS,
@@ -15,4 +16,13 @@ from fake_elgoose.server import (
     load_snapshot,
 )
 
-__all__ = ["FAULTS", "FIXTURES_DIR", "KEY_FIELDS", "METHODS", "FakeElGoose", "load_fixtures", "load_snapshot"]
+__all__ = [
+    "FAULTS",
+    "FIXTURE_GOLDEN_RECORDS",
+    "FIXTURES_DIR",
+    "KEY_FIELDS",
+    "METHODS",
+    "FakeElGoose",
+    "load_fixtures",
+    "load_snapshot",
+]

@@ -110,6 +110,7 @@ BLOCKED_UA_PREFIXES = (
 )
 
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
+FIXTURE_GOLDEN_RECORDS = FIXTURES_DIR / "golden_records.json"
 
 _HTML_NOT_FOUND = (
     "<!DOCTYPE html>\n<html><head><title>ElGoose API</title></head>"

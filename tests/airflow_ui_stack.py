@@ -29,10 +29,9 @@ from pathlib import Path
 import pytest
 from helpers import airflow_test_env
 
-from elgoose.settings import PROJECT_ROOT as ROOT
 from elgoose_local import databases as warehouse_db
 from elgoose_local.stack import AirflowStack, launch_stack
-from fake_elgoose import FakeElGoose, load_fixtures
+from fake_elgoose import FIXTURE_GOLDEN_RECORDS, FakeElGoose, load_fixtures
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -150,7 +149,7 @@ def ui(mail, pg_server, pg_template, tmp_path_factory):
     warehouse_dsn = warehouse_db.with_dbname(pg_server, warehouse_name)
     home = tmp_path_factory.mktemp("airflow-ui")
     golden = home / "golden_records.json"
-    shutil.copy(ROOT / "fake_elgoose" / "fixtures" / "golden_records.json", golden)
+    shutil.copy(FIXTURE_GOLDEN_RECORDS, golden)
     try:
         with FakeElGoose(load_fixtures()) as api:
             env = airflow_test_env(

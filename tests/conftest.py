@@ -8,18 +8,18 @@ from pathlib import Path
 import orjson
 import psycopg
 import pytest
+from helpers import ROOT
 
-from elgoose.settings import PROJECT_ROOT
 from elgoose_local import databases as warehouse_db
-from fake_elgoose import FakeElGoose, load_fixtures
+from fake_elgoose import FIXTURE_GOLDEN_RECORDS, FakeElGoose, load_fixtures
 
-SNAPSHOT = PROJECT_ROOT.parent / "shared" / "elgoose" / "snapshot"
+SNAPSHOT = ROOT.parent / "shared" / "elgoose" / "snapshot"
 # Settings every test runs with: fast request retries, and the bundled fixtures' own golden records (the
 # default ones describe the real data). Settings are read when used, so setting them here is enough.
 TEST_SETTINGS = {
     "ELGOOSE_BACKOFF_INITIAL": "0.05",
     "ELGOOSE_BACKOFF_MAX": "0.2",
-    "ELGOOSE_GOLDEN_RECORDS": str(PROJECT_ROOT / "fake_elgoose" / "fixtures" / "golden_records.json"),
+    "ELGOOSE_GOLDEN_RECORDS": str(FIXTURE_GOLDEN_RECORDS),
 }
 
 

@@ -6,9 +6,15 @@ import io
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import orjson
 import psycopg
+
+from fake_elgoose import FIXTURE_GOLDEN_RECORDS
+
+# The project checkout the tests run in (its dags/, plugins/ and README).
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def envelope(rows: list[dict]) -> io.BytesIO:
@@ -126,14 +132,13 @@ def airflow_test_env(home, warehouse_conn: str, api_url: str, **extra: str) -> d
     (``extra`` overrides any of these)."""
     import os
 
-    from elgoose.settings import PROJECT_ROOT
     from elgoose_local.stack import airflow_env
 
     defaults = {
         "ELGOOSE_TASK_RETRIES": "0",
         "ELGOOSE_BACKOFF_INITIAL": "0.05",
         "ELGOOSE_BACKOFF_MAX": "0.2",
-        "ELGOOSE_GOLDEN_RECORDS": str(PROJECT_ROOT / "fake_elgoose" / "fixtures" / "golden_records.json"),
+        "ELGOOSE_GOLDEN_RECORDS": str(FIXTURE_GOLDEN_RECORDS),
     }
     return airflow_env(
         home,

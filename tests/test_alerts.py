@@ -1,4 +1,4 @@
-"""Alerts by mail (plugins/elgoose/alerts.py), proven with Airflow's real components and a real SMTP server.
+"""Alerts by mail (elgoose/alerts.py), proven with Airflow's real components and a real SMTP server.
 
 On the shared stack (tests/airflow_ui_stack.py), whose ``elgoose_alerts`` connection points at an aiosmtpd
 server on loopback:

@@ -19,9 +19,9 @@ import time
 
 import pytest
 from airflow_ui_stack import log_in
+from helpers import ROOT
 
 from elgoose.dag_support import MODES
-from elgoose.settings import PROJECT_ROOT as ROOT
 from elgoose_local.stack import DAG_IDS
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(600)]

@@ -42,7 +42,12 @@ AIRFLOW_COMMANDS = {
 AIRFLOW_SERVICES = (*AIRFLOW_COMMANDS, "airflow-init")
 DATABASES = ("postgres", "warehouse-postgres")
 CELERY_ONLY = ("redis", "airflow-worker")
-MOUNTS = {"./dags": "/opt/airflow/dags", "./plugins": "/opt/airflow/plugins", "./include": "/opt/airflow/include"}
+MOUNTS = {
+    "./elgoose": "/opt/airflow/elgoose",
+    "./dags": "/opt/airflow/dags",
+    "./plugins": "/opt/airflow/plugins",
+    "./include": "/opt/airflow/include",
+}
 API_CONNECTION = {"conn_type": "http", "host": "https://elgoose.net/api/v2"}
 ELGOOSE_SETTINGS = (
     "ELGOOSE_USER_AGENT",
@@ -504,11 +509,14 @@ def test_dockerfile_installs_the_pinned_requirements_then_the_project():
     copies = [args.split()[1:] for op, args in instructions if op in ("COPY", "ADD")]
     assert [op for op, _ in instructions if op == "ADD"] == []
     assert copies[0][:-1] == ["requirements.txt", "constraints.txt"], copies
-    # the project goes where docker-compose.yaml mounts dags/, plugins/ and include/: /opt/airflow
+    # the project goes where docker-compose.yaml mounts elgoose/, dags/, plugins/ and include/: /opt/airflow
     copied = {source: target for source, target in (c for c in copies[1:])}
     assert copied == {
         "pyproject.toml": "/opt/airflow/",
-        **{name: f"/opt/airflow/{name}" for name in ("dags", "plugins", "include", "fake_elgoose", "elgoose_local")},
+        **{
+            name: f"/opt/airflow/{name}"
+            for name in ("elgoose", "dags", "plugins", "include", "fake_elgoose", "elgoose_local")
+        },
     }
     runs = [args for op, args in instructions if op == "RUN"]
     assert len(runs) == 2
@@ -536,7 +544,14 @@ def dockerignored(path: str) -> bool:
 
 
 def test_dockerignore_keeps_the_build_context_to_the_requirements_and_the_packages():
-    for path in ("requirements.txt", "constraints.txt", "pyproject.toml", "plugins/elgoose/steps.py", "dags/x.py"):
+    for path in (
+        "requirements.txt",
+        "constraints.txt",
+        "pyproject.toml",
+        "elgoose/steps.py",
+        "plugins/elgoose_warehouse.py",
+        "dags/x.py",
+    ):
         assert not dockerignored(path), path
     for path in (
         ".venv/bin/python",
@@ -549,6 +564,6 @@ def test_dockerignore_keeps_the_build_context_to_the_requirements_and_the_packag
         ".git/HEAD",
         "tests/test_compose.py",
         "bench/run.py",
-        "plugins/elgoose/__pycache__/steps.cpython-311.pyc",
+        "elgoose/__pycache__/steps.cpython-311.pyc",
     ):
         assert dockerignored(path), path

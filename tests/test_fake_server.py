@@ -17,8 +17,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
-from elgoose.settings import PROJECT_ROOT as ROOT
 from fake_elgoose import METHODS, FakeElGoose, load_fixtures, load_snapshot
 
 SNAPSHOT = Path(__file__).resolve().parents[1].parent / "shared/elgoose/snapshot"

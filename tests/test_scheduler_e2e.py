@@ -14,14 +14,13 @@ import pytest
 from helpers import airflow_test_env, scalar
 
 from elgoose.registry import DAG_IDS as LAYER_DAG_IDS
-from elgoose.settings import PROJECT_ROOT
 from elgoose_local import databases as warehouse_db
 from elgoose_local.stack import AirflowStack
-from fake_elgoose import FakeElGoose, load_fixtures
+from fake_elgoose import FIXTURE_GOLDEN_RECORDS, FakeElGoose, load_fixtures
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 DAG_IDS = list(LAYER_DAG_IDS.values())
-GOLDEN_RECORDS = PROJECT_ROOT / "fake_elgoose" / "fixtures" / "golden_records.json"
+GOLDEN_RECORDS = FIXTURE_GOLDEN_RECORDS
 
 
 @pytest.fixture(scope="module")

@@ -69,7 +69,8 @@ def test_http_endpoints_the_project_adds_bind_to_loopback_by_default(tmp_path):
     plugin app) listen on 127.0.0.1 unless told otherwise."""
     from pathlib import Path
 
-    from elgoose.settings import PROJECT_ROOT as root
+    from helpers import ROOT as root
+
     from elgoose_local.stack import AirflowStack
     from fake_elgoose import FakeElGoose
 
@@ -79,5 +80,5 @@ def test_http_endpoints_the_project_adds_bind_to_loopback_by_default(tmp_path):
     stack = AirflowStack(tmp_path, "sqlite://", {})
     assert stack.env["AIRFLOW__API__HOST"] == "127.0.0.1"
     # Its routes' authentication is tested against the real api-server: tests/test_warehouse_ui.py.
-    plugins = [p.relative_to(root) for p in (root / "plugins").rglob("*.py") if "fastapi_apps = " in p.read_text()]
-    assert plugins == [Path("plugins/elgoose/ui/plugin.py")], "a new plugin route needs its own authentication test"
+    plugins = [p.relative_to(root) for p in (root / "elgoose").rglob("*.py") if "fastapi_apps = " in p.read_text()]
+    assert plugins == [Path("elgoose/ui/plugin.py")], "a new plugin route needs its own authentication test"

@@ -1,4 +1,4 @@
-"""The Warehouse page (plugins/elgoose/ui): what it shows, who may see it, and what its role may do.
+"""The Warehouse page (elgoose/ui): what it shows, who may see it, and what its role may do.
 
 - Its content, in-process against a real warehouse that real pulls and steps filled: the page's app is
   served by Starlette's test client with the login check replaced by a stand-in (the login itself is
@@ -22,16 +22,17 @@ import time
 import psycopg
 import pytest
 import requests
+from helpers import ROOT
 from psycopg.conninfo import make_conninfo
 
 from elgoose.bronze import finish_bronze_run
 from elgoose.layers import run_gold, run_layer
 from elgoose.quality import QualityGateFailed, run_quality_checks
 from elgoose.registry import GOLD_STEPS, GOLD_TABLES, METHODS, SILVER_TABLES
-from elgoose.settings import PROJECT_ROOT as ROOT
 from elgoose.ui.app import create_app
 from elgoose.ui.database import ReadOnlyPool, configure_ui_role
 from elgoose.ui.queries import all_tables
+from fake_elgoose import FIXTURE_GOLDEN_RECORDS
 
 OUTPUT = ROOT / "test-output"
 GOLDEN_DATE = "2023-10-31"
@@ -133,7 +134,7 @@ def two_runs(warehouse, warehouse_dsn, fake_api, served, fixture_data, tmp_path,
     second["setlists"].remove(gone)
     pull_all(warehouse, fake_api, second, "manual__B")
     run_layer(warehouse, "silver", run_id="manual__B__silver")
-    golden = json.loads((ROOT / "fake_elgoose" / "fixtures" / "golden_records.json").read_text())
+    golden = json.loads((FIXTURE_GOLDEN_RECORDS).read_text())
     golden[0]["setlist_rows"] += 1
     broken = tmp_path / "golden.json"
     broken.write_text(json.dumps(golden))
